@@ -1,0 +1,1 @@
+//! Procedural macros for teleport. Use them through the `teleport` crate.

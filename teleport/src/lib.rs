@@ -1,0 +1,49 @@
+//! # teleport
+//!
+//! A symmetric socket and RPC framework. A **peer** is server and client at once; a
+//! **session** carries **calls** (request/reply) and **pushes** (one-way) in both directions.
+//! The default wire format is byte-compatible with Go eRPC v6, so Rust and Go peers talk to
+//! each other.
+//!
+//! This crate is layered. The layers below are free of I/O:
+//!
+//! - [`message`]: [`Message`], [`MessageType`], [`Meta`];
+//! - [`status`]: [`Status`] and Go eRPC's codes;
+//! - [`proto`]: framing ([`Proto`], [`RawProto`]);
+//! - [`codec`]: body codecs (JSON, plain, form, protobuf, bincode);
+//! - [`xfer`]: transfer filters (gzip, md5) and the [`XferPipe`].
+//!
+//! ```
+//! use bytes::BytesMut;
+//! use teleport::{Message, MessageType, Proto, RawProto, codec};
+//!
+//! let mut call = Message::new(MessageType::Call, 1, "/math/add");
+//! call.meta.add("author", "x");
+//! call.body_codec = codec::JSON;
+//! call.body = codec::encode_to_bytes(&[1, 2, 3, 4, 5], codec::JSON)?;
+//!
+//! let proto = RawProto::default();
+//! let mut wire = BytesMut::new();
+//! proto.encode(&call, &mut wire)?;
+//! assert_eq!(wire.len(), 48); // the same 48 bytes a Go eRPC v6 client writes
+//! assert_eq!(proto.decode(&mut wire)?, Some(call));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Features
+//!
+//! - `gzip` (default): the gzip transfer filter.
+//! - `md5` (default): the md5 transfer filter.
+//! - `protobuf`: the protobuf body codec for prost messages.
+//! - `bincode`: the bincode body codec.
+
+pub mod codec;
+pub mod message;
+pub mod proto;
+pub mod status;
+pub mod xfer;
+
+pub use message::{Message, MessageType, Meta};
+pub use proto::{Proto, ProtoError, RawProto};
+pub use status::Status;
+pub use xfer::{XferFilter, XferPipe, XferRegistry};

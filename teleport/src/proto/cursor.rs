@@ -1,0 +1,43 @@
+//! A bounds-checked reader over a frame's bytes.
+
+use bytes::Bytes;
+
+use super::ProtoError;
+
+/// Reads fields front to back; every read that would pass the end is
+/// [`ProtoError::Truncated`] naming the field.
+pub(crate) struct Cursor {
+    buf: Bytes,
+    pos: usize,
+}
+
+impl Cursor {
+    pub(crate) fn new(buf: Bytes) -> Self {
+        Cursor { buf, pos: 0 }
+    }
+
+    pub(crate) fn u8(&mut self, field: &'static str) -> Result<u8, ProtoError> {
+        let b = *self.buf.get(self.pos).ok_or(ProtoError::Truncated { field })?;
+        self.pos += 1;
+        Ok(b)
+    }
+
+    pub(crate) fn u16(&mut self, field: &'static str) -> Result<u16, ProtoError> {
+        let bytes = self.take(2, field)?;
+        Ok(u16::from_be_bytes([bytes[0], bytes[1]]))
+    }
+
+    /// The next `len` bytes, shared with the frame (no copy).
+    pub(crate) fn take(&mut self, len: usize, field: &'static str) -> Result<Bytes, ProtoError> {
+        let end = self.pos.checked_add(len).filter(|&end| end <= self.buf.len());
+        let end = end.ok_or(ProtoError::Truncated { field })?;
+        let out = self.buf.slice(self.pos..end);
+        self.pos = end;
+        Ok(out)
+    }
+
+    /// Everything not read yet.
+    pub(crate) fn rest(self) -> Bytes {
+        self.buf.slice(self.pos..)
+    }
+}

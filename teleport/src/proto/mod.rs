@@ -1,0 +1,120 @@
+//! Framing: turning a [`Message`] into bytes on the wire and back.
+//!
+//! A [`Proto`] is sans-io: it encodes into a `BytesMut` and decodes from a `BytesMut` that may
+//! hold a partial frame, returning `Ok(None)` until a whole frame is buffered. The default is
+//! [`RawProto`], byte-compatible with Go eRPC v6.
+
+mod cursor;
+mod raw;
+
+use bytes::BytesMut;
+
+pub use raw::RawProto;
+
+pub(crate) use cursor::Cursor;
+
+use crate::message::{Message, MetaError};
+use crate::xfer::XferError;
+
+/// The default largest frame, read or written: 4 MiB.
+pub const DEFAULT_MAX_FRAME: usize = 4 << 20;
+/// The default largest meta text, read or written: 16 KiB.
+pub const DEFAULT_MAX_META: usize = 16 << 10;
+
+/// Size limits a protocol enforces while reading and writing frames.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// The largest frame, in bytes, counted as the length prefix counts it; also the largest
+    /// payload a transfer filter may unpack to. Default [`DEFAULT_MAX_FRAME`].
+    pub max_frame: usize,
+    /// The largest encoded meta, in bytes (never more than 65,535, the field's width).
+    /// Default [`DEFAULT_MAX_META`].
+    pub max_meta: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_frame: DEFAULT_MAX_FRAME, max_meta: DEFAULT_MAX_META }
+    }
+}
+
+/// Why a frame could not be read or written.
+///
+/// Every variant is the peer's (or the caller's) fault, never a bug of ours: a connection that
+/// reads one of these closes; a write that fails with one is answered 104 Write Failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProtoError {
+    /// The length prefix announces more than the limit; nothing was allocated for it.
+    #[error("frame of {len} bytes exceeds the limit of {max}")]
+    FrameTooLarge {
+        /// The announced or computed length.
+        len: u64,
+        /// The limit.
+        max: usize,
+    },
+    /// The length prefix is smaller than the fixed header.
+    #[error("frame length {len} is shorter than its header")]
+    FrameTooShort {
+        /// The announced length.
+        len: u64,
+    },
+    /// A field's length points past the end of the frame.
+    #[error("frame truncated in its {field}")]
+    Truncated {
+        /// The field being read.
+        field: &'static str,
+    },
+    /// The sequence number is not base-36 (raw) or decimal (json).
+    #[error("bad sequence number {0:?}")]
+    BadSeq(String),
+    /// The sequence number does not fit an i32.
+    #[error("sequence number {0:?} is outside i32")]
+    SeqOutOfRange(String),
+    /// The message type byte is not 1–5.
+    #[error("unknown message type {0}")]
+    UnknownMessageType(u8),
+    /// The service method is not UTF-8.
+    #[error("service method is not utf-8")]
+    ServiceMethodNotUtf8,
+    /// The service method is longer than 255 bytes.
+    #[error("service method of {0} bytes exceeds 255")]
+    ServiceMethodTooLong(usize),
+    /// The encoded status does not fit its 16-bit length.
+    #[error("status of {0} bytes exceeds 65535")]
+    StatusTooLong(usize),
+    /// The encoded meta exceeds the meta limit.
+    #[error("meta of {len} bytes exceeds the limit of {max}")]
+    MetaTooLong {
+        /// The length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The status text could not be read.
+    #[error("bad status: {0}")]
+    BadStatus(MetaError),
+    /// The meta text could not be read.
+    #[error("bad meta: {0}")]
+    BadMeta(MetaError),
+    /// A transfer filter failed (unknown id, checksum, corrupt or oversize payload).
+    #[error("transfer filter: {0}")]
+    Xfer(#[from] XferError),
+    /// The payload is not what the protocol writes (json and protobuf protocols).
+    #[error("malformed payload: {0}")]
+    Malformed(String),
+}
+
+/// A wire protocol: how a message becomes a frame.
+pub trait Proto: Send + Sync + 'static {
+    /// A name for logs and configuration (`raw`, `json`...).
+    fn name(&self) -> &'static str;
+
+    /// Appends the frame of `msg` to `dst`. On error nothing is appended.
+    fn encode(&self, msg: &Message, dst: &mut BytesMut) -> Result<(), ProtoError>;
+
+    /// Takes one whole frame from the front of `src`, or returns `Ok(None)` and leaves `src`
+    /// as it is until one is buffered. Limits are checked from the length prefix before
+    /// anything is allocated for the frame.
+    fn decode(&self, src: &mut BytesMut) -> Result<Option<Message>, ProtoError>;
+}
