@@ -20,6 +20,8 @@ use crate::xfer::{XferPipe, XferRegistry};
 const MIN_FRAME: usize = 5;
 /// The fixed part of an unfiltered payload: every length byte, the type and the codec.
 const MIN_PAYLOAD: usize = 8;
+/// The most the decoder reserves beyond what is buffered while a frame is incomplete.
+const MAX_RESERVE_AHEAD: usize = 64 << 10;
 
 /// Go eRPC v6's raw protocol (its id 6), the default.
 #[derive(Clone, Debug, Default)]
@@ -78,8 +80,10 @@ impl RawProto {
             dst.put_slice(&msg.xfer_pipe.pack(&self.filters, plain.freeze())?);
         }
         let len = dst.len() - start;
-        if len > self.limits.max_frame {
-            return Err(ProtoError::FrameTooLarge { len: len as u64, max: self.limits.max_frame });
+        // The prefix is a u32, whatever the configured limit says.
+        let max = self.limits.max_frame.min(u32::MAX as usize);
+        if len > max {
+            return Err(ProtoError::FrameTooLarge { len: len as u64, max });
         }
         dst[start..start + 4].copy_from_slice(&(len as u32).to_be_bytes());
         Ok(())
@@ -164,7 +168,9 @@ impl Proto for RawProto {
             return Err(ProtoError::FrameTooLarge { len: len as u64, max: self.limits.max_frame });
         }
         if src.len() < len {
-            src.reserve(len - src.len());
+            // Make room for what is likely to come next, not for everything the prefix
+            // claims: a few bytes announcing a large frame must not pin that much memory.
+            src.reserve((len - src.len()).min(MAX_RESERVE_AHEAD));
             return Ok(None);
         }
         self.decode_frame(src.split_to(len).freeze()).map(Some)
