@@ -1,0 +1,633 @@
+//! [`PeerConfig`]: what a peer listens on, how it dials, and the limits it enforces.
+//!
+//! The first fields are Go eRPC's `PeerConfig`, with its YAML keys, so a Go config file
+//! loads as is; the others are the limits of `RELIABILITY.md`, each with a safe default.
+//! Durations are human strings: `"5s"`, `"100ms"`, `"1m30s"`, `"1h"`.
+//!
+//! ```
+//! use std::time::Duration;
+//! use teleport::peer::PeerConfig;
+//!
+//! let config = PeerConfig::from_toml_str(r#"
+//!     listen_port = 9090
+//!     call_timeout = "5s"
+//!     redial_times = -1
+//! "#)?;
+//! assert_eq!(config.call_timeout, Duration::from_secs(5));
+//! assert_eq!(config.listen_addr().as_deref(), Some("0.0.0.0:9090"));
+//! # Ok::<(), teleport::peer::ConfigError>(())
+//! ```
+
+use std::ffi::OsStr;
+use std::fmt;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::proto::{DEFAULT_MAX_FRAME, DEFAULT_MAX_META, Limits};
+
+/// The longest duration accepted anywhere (about 136 years), so deadline arithmetic on
+/// `Instant` can never overflow.
+const MAX_DURATION: Duration = Duration::from_secs(u32::MAX as u64);
+
+/// The transport a peer listens and dials on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Network {
+    /// TCP over IPv4 or IPv6, `"tcp"`.
+    #[default]
+    Tcp,
+    /// TCP over IPv4 only, `"tcp4"`.
+    Tcp4,
+    /// TCP over IPv6 only, `"tcp6"`.
+    Tcp6,
+    /// A Unix domain stream socket, `"unix"`; the listen address is [`PeerConfig::unix_path`].
+    Unix,
+}
+
+impl Network {
+    /// The name used in config files and by Go: `"tcp"`, `"tcp4"`, `"tcp6"` or `"unix"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Network::Tcp => "tcp",
+            Network::Tcp4 => "tcp4",
+            Network::Tcp6 => "tcp6",
+            Network::Unix => "unix",
+        }
+    }
+}
+
+impl fmt::Display for Network {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The configuration of a peer: plain data with documented defaults.
+///
+/// Build one with struct update syntax (`PeerConfig { listen_port: 9090, ..Default::default() }`)
+/// or load it with [`from_toml_str`](Self::from_toml_str), [`from_yaml_str`](Self::from_yaml_str)
+/// or [`from_file`](Self::from_file); missing keys take their defaults and unknown keys are
+/// an error. [`validate`](Self::validate) rejects values a peer cannot work with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PeerConfig {
+    /// The transport. Default [`Network::Tcp`].
+    pub network: Network,
+    /// The local IP address (or host name) to listen on, unused on Unix sockets. Empty means
+    /// the unspecified address, as does `0.0.0.0` on `tcp6` (Go listens on `::` then).
+    /// Default `"0.0.0.0"`.
+    pub local_ip: String,
+    /// The TCP port to listen on; 0 lets the OS pick one. Default 0.
+    pub listen_port: u16,
+    /// The socket path a Unix listener binds; required to listen on [`Network::Unix`].
+    /// Default none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unix_path: Option<PathBuf>,
+    /// How long a dial may take before it fails with 105 Dial Failed (Go's `DialTimeout`).
+    /// Default 10 s, enough for three SYN retransmissions.
+    #[serde(with = "humantime_serde", alias = "dial_timeout")]
+    pub default_dial_timeout: Duration,
+    /// How many times a client session redials after its connection broke: below 0 without
+    /// end, 0 never. Default 0.
+    pub redial_times: i32,
+    /// The first wait before a redial; each further wait grows 1.6× with ±20 % jitter up to
+    /// [`redial_max_interval`](Self::redial_max_interval). Default 100 ms.
+    #[serde(with = "humantime_serde")]
+    pub redial_interval: Duration,
+    /// The longest wait between two redials. Default 30 s.
+    #[serde(with = "humantime_serde")]
+    pub redial_max_interval: Duration,
+    /// The name of the codec for bodies sent without an explicit one (`json`, `plain`,
+    /// `form`, `protobuf`...); the peer checks it against its codec registry. Default `"json"`.
+    pub default_body_codec: String,
+    /// How long a session lives before it is closed; 0 means without limit. Default 0.
+    #[serde(with = "humantime_serde")]
+    pub default_session_age: Duration,
+    /// How long one call or push context may live; 0 means without limit. Default 0.
+    #[serde(with = "humantime_serde")]
+    pub default_context_age: Duration,
+    /// Calls and pushes taking longer than this are logged as slow; 0 turns it off.
+    /// Default 0.
+    #[serde(with = "humantime_serde")]
+    pub slow_comet_duration: Duration,
+    /// Whether logs show the body and meta of each message. Default `false`.
+    pub print_detail: bool,
+    /// Whether the time each call takes is measured. Default `false`.
+    pub count_time: bool,
+    /// Whether TCP keepalive probes are sent (`SO_KEEPALIVE`). Default `true`.
+    pub keepalive: bool,
+    /// The idle time before the first keepalive probe, and between probes. Default 60 s.
+    #[serde(with = "humantime_serde")]
+    pub keepalive_period: Duration,
+    /// Whether Nagle's algorithm is off (`TCP_NODELAY`). Default `true`.
+    pub no_delay: bool,
+    /// The socket receive buffer (`SO_RCVBUF`), in bytes; 0 keeps the OS default. Default 0.
+    pub read_buffer_size: usize,
+    /// The socket send buffer (`SO_SNDBUF`), in bytes; 0 keeps the OS default. Default 0.
+    pub write_buffer_size: usize,
+    /// The largest frame read or written, in bytes, length prefix included; a larger one is
+    /// refused from its length alone. From 64 to `u32::MAX`. Default 4 MiB
+    /// ([`DEFAULT_MAX_FRAME`]).
+    pub max_frame: usize,
+    /// The largest encoded meta, in bytes, at most 65,535. Default 16 KiB
+    /// ([`DEFAULT_MAX_META`]).
+    pub max_meta: usize,
+    /// The deadline of a call without one of its own; on expiry the caller gets 408.
+    /// Default 10 s.
+    #[serde(with = "humantime_serde")]
+    pub call_timeout: Duration,
+    /// How long the rest of a frame may take once its first byte arrived; a slower peer is
+    /// disconnected. Default 10 s.
+    #[serde(with = "humantime_serde")]
+    pub frame_read_timeout: Duration,
+    /// How many handlers may run at once for one session; past it the session stops reading.
+    /// Default 1024.
+    pub max_in_flight_handlers: usize,
+    /// How many bytes may wait in one session's write queue, at least
+    /// [`max_frame`](Self::max_frame). Default 8 MiB.
+    pub max_outbound_bytes: usize,
+    /// How long a write may stall before the session is closed as a slow consumer.
+    /// Default 10 s.
+    #[serde(with = "humantime_serde")]
+    pub write_timeout: Duration,
+}
+
+impl Default for PeerConfig {
+    fn default() -> Self {
+        PeerConfig {
+            network: Network::Tcp,
+            local_ip: "0.0.0.0".to_owned(),
+            listen_port: 0,
+            unix_path: None,
+            default_dial_timeout: Duration::from_secs(10),
+            redial_times: 0,
+            redial_interval: Duration::from_millis(100),
+            redial_max_interval: Duration::from_secs(30),
+            default_body_codec: "json".to_owned(),
+            default_session_age: Duration::ZERO,
+            default_context_age: Duration::ZERO,
+            slow_comet_duration: Duration::ZERO,
+            print_detail: false,
+            count_time: false,
+            keepalive: true,
+            keepalive_period: Duration::from_secs(60),
+            no_delay: true,
+            read_buffer_size: 0,
+            write_buffer_size: 0,
+            max_frame: DEFAULT_MAX_FRAME,
+            max_meta: DEFAULT_MAX_META,
+            call_timeout: Duration::from_secs(10),
+            frame_read_timeout: Duration::from_secs(10),
+            max_in_flight_handlers: 1024,
+            max_outbound_bytes: 8 << 20,
+            write_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Why a configuration could not be loaded or is not usable.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file could not be read: check its path and permissions.
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file name ends neither in `.toml` nor in `.yaml`/`.yml`: rename it or parse the
+    /// text with `from_toml_str`/`from_yaml_str`.
+    #[error("unsupported config format of {}: expected .toml, .yaml or .yml", .0.display())]
+    UnsupportedFormat(PathBuf),
+    /// The text is not valid TOML or YAML, has an unknown key, or a value of the wrong type
+    /// (a duration must be a string like `"5s"`): fix the place the message points at.
+    #[error("invalid {format} config: {reason}")]
+    Parse {
+        /// `"TOML"` or `"YAML"`.
+        format: &'static str,
+        /// The parser's message, with the position.
+        reason: String,
+    },
+    /// A field holds a value the peer cannot work with: change that field.
+    #[error("invalid {field}: {reason}")]
+    Invalid {
+        /// The field's name, as in config files.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+fn invalid(field: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { field, reason: reason.into() }
+}
+
+impl PeerConfig {
+    /// Parses and [validates](Self::validate) a TOML configuration.
+    pub fn from_toml_str(text: &str) -> Result<Self, ConfigError> {
+        let config: Self = toml::from_str(text)
+            .map_err(|e| ConfigError::Parse { format: "TOML", reason: e.to_string() })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Parses and [validates](Self::validate) a YAML configuration.
+    pub fn from_yaml_str(text: &str) -> Result<Self, ConfigError> {
+        let config: Self = serde_norway::from_str(text)
+            .map_err(|e| ConfigError::Parse { format: "YAML", reason: e.to_string() })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Reads, parses and [validates](Self::validate) a configuration file, TOML if its name
+    /// ends in `.toml`, YAML if in `.yaml` or `.yml` (in any case).
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
+        let path = path.as_ref();
+        let extension = path.extension().and_then(OsStr::to_str).map(str::to_ascii_lowercase);
+        let parse = match extension.as_deref() {
+            Some("toml") => Self::from_toml_str,
+            Some("yaml" | "yml") => Self::from_yaml_str,
+            _ => return Err(ConfigError::UnsupportedFormat(path.to_owned())),
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Io { path: path.to_owned(), source })?;
+        parse(&text)
+    }
+
+    /// The address a TCP listener binds, `host:port` (`0.0.0.0:0`, `[::]:9090`...); `None`
+    /// on [`Network::Unix`], whose listener binds [`unix_path`](Self::unix_path).
+    pub fn listen_addr(&self) -> Option<String> {
+        let host = match (self.network, self.local_ip.as_str()) {
+            (Network::Unix, _) => return None,
+            (Network::Tcp6, "" | "0.0.0.0") => "::",
+            (_, "") => "0.0.0.0",
+            (_, ip) => ip,
+        };
+        Some(if host.contains(':') {
+            format!("[{host}]:{}", self.listen_port)
+        } else {
+            format!("{host}:{}", self.listen_port)
+        })
+    }
+
+    /// The frame limits for the protocol.
+    pub fn limits(&self) -> Limits {
+        Limits { max_frame: self.max_frame, max_meta: self.max_meta }
+    }
+
+    /// Checks every field; the first bad one is reported. Loading functions call it.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.check_local_ip()?;
+        if self.unix_path.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
+            return Err(invalid("unix_path", "the path is empty"));
+        }
+        if self.default_body_codec.is_empty() {
+            return Err(invalid("default_body_codec", "the codec name is empty"));
+        }
+        self.check_durations()?;
+        self.check_sizes()
+    }
+
+    /// [`validate`](Self::validate), plus what listening needs: a path on Unix sockets.
+    pub fn validate_listen(&self) -> Result<(), ConfigError> {
+        self.validate()?;
+        if self.network == Network::Unix && self.unix_path.is_none() {
+            return Err(invalid("unix_path", "listening on a unix network needs a socket path"));
+        }
+        Ok(())
+    }
+
+    fn check_local_ip(&self) -> Result<(), ConfigError> {
+        let ip = self.local_ip.as_str();
+        if self.network == Network::Unix || ip.is_empty() {
+            return Ok(());
+        }
+        match (ip.parse::<IpAddr>(), self.network) {
+            (Ok(IpAddr::V6(_)), Network::Tcp4) => {
+                Err(invalid("local_ip", format!("{ip} is an IPv6 address on tcp4")))
+            }
+            (Ok(IpAddr::V4(v4)), Network::Tcp6) if !v4.is_unspecified() => {
+                Err(invalid("local_ip", format!("{ip} is an IPv4 address on tcp6")))
+            }
+            (Ok(_), _) => Ok(()),
+            (Err(_), _) if is_host_name(ip) => Ok(()),
+            (Err(_), _) => {
+                Err(invalid("local_ip", format!("{ip:?} is neither an IP address nor a host name")))
+            }
+        }
+    }
+
+    fn check_durations(&self) -> Result<(), ConfigError> {
+        let all = [
+            ("default_dial_timeout", self.default_dial_timeout),
+            ("redial_interval", self.redial_interval),
+            ("redial_max_interval", self.redial_max_interval),
+            ("default_session_age", self.default_session_age),
+            ("default_context_age", self.default_context_age),
+            ("slow_comet_duration", self.slow_comet_duration),
+            ("keepalive_period", self.keepalive_period),
+            ("call_timeout", self.call_timeout),
+            ("frame_read_timeout", self.frame_read_timeout),
+            ("write_timeout", self.write_timeout),
+        ];
+        if let Some((field, _)) = all.iter().find(|(_, d)| *d > MAX_DURATION) {
+            return Err(invalid(field, "longer than 136 years"));
+        }
+        let mut must_be_positive = vec![
+            ("default_dial_timeout", self.default_dial_timeout),
+            ("call_timeout", self.call_timeout),
+            ("frame_read_timeout", self.frame_read_timeout),
+            ("write_timeout", self.write_timeout),
+        ];
+        if self.keepalive {
+            must_be_positive.push(("keepalive_period", self.keepalive_period));
+        }
+        if self.redial_times != 0 {
+            must_be_positive.push(("redial_interval", self.redial_interval));
+            if self.redial_max_interval < self.redial_interval {
+                return Err(invalid("redial_max_interval", "shorter than redial_interval"));
+            }
+        }
+        match must_be_positive.iter().find(|(_, d)| d.is_zero()) {
+            Some((field, _)) => Err(invalid(field, "must be longer than zero")),
+            None => Ok(()),
+        }
+    }
+
+    fn check_sizes(&self) -> Result<(), ConfigError> {
+        if self.max_frame < 64 || self.max_frame as u64 > u64::from(u32::MAX) {
+            return Err(invalid("max_frame", "must be from 64 bytes to u32::MAX"));
+        }
+        if self.max_meta > usize::from(u16::MAX) {
+            return Err(invalid("max_meta", "must be at most 65535 bytes, the field's width"));
+        }
+        if self.max_in_flight_handlers == 0 {
+            return Err(invalid("max_in_flight_handlers", "must be at least 1"));
+        }
+        if self.max_outbound_bytes < self.max_frame {
+            return Err(invalid("max_outbound_bytes", "must hold at least one max_frame"));
+        }
+        for (field, size) in [
+            ("read_buffer_size", self.read_buffer_size),
+            ("write_buffer_size", self.write_buffer_size),
+        ] {
+            if size as u64 > i32::MAX as u64 {
+                return Err(invalid(field, "must be at most i32::MAX bytes"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A DNS name made of dot-separated labels of ASCII letters, digits and `-`.
+fn is_host_name(s: &str) -> bool {
+    s.len() <= 253
+        && s.split('.').all(|label| {
+            (1..=63).contains(&label.len())
+                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invalid_field(config: &PeerConfig) -> &'static str {
+        match config.validate() {
+            Err(ConfigError::Invalid { field, .. }) => field,
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    fn custom() -> PeerConfig {
+        PeerConfig {
+            network: Network::Tcp6,
+            local_ip: "::1".to_owned(),
+            listen_port: 9090,
+            redial_times: -1,
+            redial_interval: Duration::from_millis(100),
+            default_session_age: Duration::from_secs(90),
+            call_timeout: Duration::from_secs(5),
+            default_body_codec: "protobuf".to_owned(),
+            print_detail: true,
+            ..PeerConfig::default()
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let c = PeerConfig::default();
+        assert_eq!(c.network, Network::Tcp);
+        assert_eq!(
+            (c.local_ip.as_str(), c.listen_port, c.unix_path.as_ref()),
+            ("0.0.0.0", 0, None)
+        );
+        assert_eq!(c.default_dial_timeout, Duration::from_secs(10));
+        assert_eq!((c.redial_times, c.redial_interval), (0, Duration::from_millis(100)));
+        assert_eq!(c.redial_max_interval, Duration::from_secs(30));
+        assert_eq!(c.default_body_codec, "json");
+        assert!(c.default_session_age.is_zero() && c.default_context_age.is_zero());
+        assert!(c.slow_comet_duration.is_zero() && !c.print_detail && !c.count_time);
+        assert!(c.keepalive && c.no_delay);
+        assert_eq!(c.keepalive_period, Duration::from_secs(60));
+        assert_eq!((c.read_buffer_size, c.write_buffer_size), (0, 0));
+        assert_eq!(c.limits(), Limits::default());
+        assert_eq!((c.max_frame, c.max_meta), (4 << 20, 16 << 10));
+        assert_eq!(c.call_timeout, Duration::from_secs(10));
+        assert_eq!(
+            (c.frame_read_timeout, c.write_timeout),
+            (Duration::from_secs(10), Duration::from_secs(10))
+        );
+        assert_eq!((c.max_in_flight_handlers, c.max_outbound_bytes), (1024, 8 << 20));
+        c.validate_listen().unwrap();
+        assert_eq!(c.listen_addr().as_deref(), Some("0.0.0.0:0"));
+    }
+
+    #[test]
+    fn empty_documents_are_defaults() {
+        assert_eq!(PeerConfig::from_toml_str("").unwrap(), PeerConfig::default());
+        assert_eq!(PeerConfig::from_yaml_str("{}").unwrap(), PeerConfig::default());
+    }
+
+    #[test]
+    fn toml_round_trip() {
+        let text = toml::to_string(&custom()).unwrap();
+        assert!(text.contains("call_timeout = \"5s\""), "{text}");
+        assert!(text.contains("redial_interval = \"100ms\""), "{text}");
+        assert!(text.contains("network = \"tcp6\""), "{text}");
+        assert_eq!(PeerConfig::from_toml_str(&text).unwrap(), custom());
+    }
+
+    #[test]
+    fn yaml_round_trip() {
+        let text = serde_norway::to_string(&custom()).unwrap();
+        assert!(text.contains("call_timeout: 5s"), "{text}");
+        assert!(text.contains("redial_interval: 100ms"), "{text}");
+        assert_eq!(PeerConfig::from_yaml_str(&text).unwrap(), custom());
+    }
+
+    #[test]
+    fn durations_are_human_strings() {
+        let c = PeerConfig::from_toml_str(
+            "call_timeout = \"1m30s\"\nwrite_timeout = \"1m 30s\"\nredial_interval = \"250ms\"\n\
+             slow_comet_duration = \"0s\"\ndial_timeout = \"3s\"",
+        )
+        .unwrap();
+        assert_eq!(
+            (c.call_timeout, c.write_timeout),
+            (Duration::from_secs(90), Duration::from_secs(90))
+        );
+        assert_eq!(c.redial_interval, Duration::from_millis(250));
+        assert_eq!(c.default_dial_timeout, Duration::from_secs(3));
+        let c =
+            PeerConfig::from_yaml_str("network: unix\nunix_path: /tmp/tp.sock\ncall_timeout: 2h\n")
+                .unwrap();
+        assert_eq!(c.call_timeout, Duration::from_secs(7200));
+        assert_eq!(c.listen_addr(), None);
+        c.validate_listen().unwrap();
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let err = PeerConfig::from_toml_str("listen_prot = 80").unwrap_err();
+        assert!(matches!(&err, ConfigError::Parse { format: "TOML", .. }), "{err:?}");
+        assert!(err.to_string().contains("listen_prot"), "{err}");
+        let err = PeerConfig::from_yaml_str("listen_prot: 80").unwrap_err();
+        assert!(err.to_string().contains("listen_prot"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_are_rejected() {
+        for text in [
+            "call_timeout = \"5 parsecs\"",
+            "call_timeout = 5",
+            "call_timeout = \"-1s\"",
+            "network = \"quic\"",
+            "network = \"TCP\"",
+            "listen_port = 70000",
+        ] {
+            let err = PeerConfig::from_toml_str(text).unwrap_err();
+            assert!(matches!(err, ConfigError::Parse { .. }), "{text}: {err:?}");
+        }
+        let err = PeerConfig::from_yaml_str("call_timeout: 5 parsecs").unwrap_err();
+        assert!(matches!(err, ConfigError::Parse { format: "YAML", .. }), "{err:?}");
+    }
+
+    #[test]
+    fn validate_rejects_nonsense() {
+        let base = PeerConfig::default;
+        let cases: Vec<(PeerConfig, &str)> = vec![
+            (PeerConfig { max_frame: 63, ..base() }, "max_frame"),
+            (PeerConfig { max_meta: 65_536, ..base() }, "max_meta"),
+            (PeerConfig { max_in_flight_handlers: 0, ..base() }, "max_in_flight_handlers"),
+            (PeerConfig { max_outbound_bytes: (4 << 20) - 1, ..base() }, "max_outbound_bytes"),
+            (PeerConfig { call_timeout: Duration::ZERO, ..base() }, "call_timeout"),
+            (PeerConfig { frame_read_timeout: Duration::ZERO, ..base() }, "frame_read_timeout"),
+            (PeerConfig { write_timeout: Duration::ZERO, ..base() }, "write_timeout"),
+            (PeerConfig { default_dial_timeout: Duration::ZERO, ..base() }, "default_dial_timeout"),
+            (PeerConfig { keepalive_period: Duration::ZERO, ..base() }, "keepalive_period"),
+            (PeerConfig { call_timeout: Duration::MAX, ..base() }, "call_timeout"),
+            (
+                PeerConfig { redial_times: 3, redial_interval: Duration::ZERO, ..base() },
+                "redial_interval",
+            ),
+            (
+                PeerConfig {
+                    redial_times: -1,
+                    redial_max_interval: Duration::from_millis(50),
+                    ..base()
+                },
+                "redial_max_interval",
+            ),
+            (PeerConfig { default_body_codec: String::new(), ..base() }, "default_body_codec"),
+            (PeerConfig { local_ip: "not an ip!".to_owned(), ..base() }, "local_ip"),
+            (PeerConfig { local_ip: "[::1]".to_owned(), ..base() }, "local_ip"),
+            (
+                PeerConfig { network: Network::Tcp4, local_ip: "::".to_owned(), ..base() },
+                "local_ip",
+            ),
+            (
+                PeerConfig { network: Network::Tcp6, local_ip: "10.0.0.1".to_owned(), ..base() },
+                "local_ip",
+            ),
+            (PeerConfig { unix_path: Some(PathBuf::new()), ..base() }, "unix_path"),
+            (PeerConfig { read_buffer_size: 1 << 31, ..base() }, "read_buffer_size"),
+        ];
+        for (config, field) in &cases {
+            assert_eq!(invalid_field(config), *field, "{config:?}");
+        }
+        #[cfg(target_pointer_width = "64")]
+        assert_eq!(invalid_field(&PeerConfig { max_frame: 1 << 32, ..base() }), "max_frame");
+        let err = PeerConfig::from_toml_str("max_meta = 70000").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid max_meta: must be at most 65535 bytes, the field's width"
+        );
+    }
+
+    #[test]
+    fn lenient_where_go_is() {
+        // Zero durations that mean "off", no redial with a zero interval, host names.
+        let c = PeerConfig {
+            redial_interval: Duration::ZERO,
+            keepalive: false,
+            keepalive_period: Duration::ZERO,
+            local_ip: "localhost".to_owned(),
+            ..PeerConfig::default()
+        };
+        c.validate().unwrap();
+        let unix = PeerConfig { network: Network::Unix, ..PeerConfig::default() };
+        unix.validate().unwrap();
+        assert_eq!(
+            unix.validate_listen().map_err(|e| e.to_string()).unwrap_err(),
+            "invalid unix_path: listening on a unix network needs a socket path"
+        );
+    }
+
+    #[test]
+    fn listen_addrs() {
+        let addr = |network, local_ip: &str, listen_port| {
+            PeerConfig {
+                network,
+                local_ip: local_ip.to_owned(),
+                listen_port,
+                ..PeerConfig::default()
+            }
+            .listen_addr()
+        };
+        assert_eq!(addr(Network::Tcp, "0.0.0.0", 0).as_deref(), Some("0.0.0.0:0"));
+        assert_eq!(addr(Network::Tcp4, "", 9090).as_deref(), Some("0.0.0.0:9090"));
+        assert_eq!(addr(Network::Tcp6, "0.0.0.0", 0).as_deref(), Some("[::]:0"));
+        assert_eq!(addr(Network::Tcp6, "", 1).as_deref(), Some("[::]:1"));
+        assert_eq!(addr(Network::Tcp6, "::1", 8080).as_deref(), Some("[::1]:8080"));
+        assert_eq!(addr(Network::Tcp, "localhost", 80).as_deref(), Some("localhost:80"));
+        assert_eq!(addr(Network::Unix, "0.0.0.0", 80), None);
+        assert_eq!(Network::Tcp6.to_string(), "tcp6");
+    }
+
+    #[test]
+    fn from_file_by_extension() {
+        let dir = std::env::temp_dir().join(format!("teleport-config-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let toml_path = dir.join("peer.TOML");
+        std::fs::write(&toml_path, "listen_port = 9090\n").unwrap();
+        let yaml_path = dir.join("peer.yml");
+        std::fs::write(&yaml_path, "listen_port: 9091\ncall_timeout: 100ms\n").unwrap();
+
+        assert_eq!(PeerConfig::from_file(&toml_path).unwrap().listen_port, 9090);
+        let yaml = PeerConfig::from_file(&yaml_path).unwrap();
+        assert_eq!((yaml.listen_port, yaml.call_timeout), (9091, Duration::from_millis(100)));
+        let err = PeerConfig::from_file(dir.join("peer.json")).unwrap_err();
+        assert!(matches!(err, ConfigError::UnsupportedFormat(_)), "{err:?}");
+        let err = PeerConfig::from_file(dir.join("missing.yaml")).unwrap_err();
+        assert!(matches!(err, ConfigError::Io { .. }), "{err:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
