@@ -38,12 +38,23 @@
 //! - `bincode`: the bincode body codec.
 
 pub mod codec;
+pub mod context;
 pub mod message;
+pub mod peer;
+pub mod plugin;
 pub mod proto;
+pub mod router;
+pub mod session;
+mod socket;
 pub mod status;
+pub mod transport;
 pub mod xfer;
 
+pub use context::{CallCtx, Incoming, PushCtx, UnknownCallCtx, UnknownPushCtx};
 pub use message::{Message, MessageType, Meta};
+pub use peer::{Peer, PeerBuilder, PeerConfig};
+pub use plugin::Plugin;
 pub use proto::{Proto, ProtoError, RawProto};
+pub use session::{CallOptions, Reply, Session, SessionState};
 pub use status::Status;
 pub use xfer::{XferFilter, XferPipe, XferRegistry};

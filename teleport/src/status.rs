@@ -36,6 +36,10 @@ pub const CODE_INTERNAL_SERVER_ERROR: Code = 500;
 /// A proxy could not reach its upstream.
 pub const CODE_BAD_GATEWAY: Code = 502;
 
+/// The peer is shutting down or overloaded; try again later. A teleport extension: Go eRPC
+/// defines no such code, and reads it as any other.
+pub const CODE_SERVICE_UNAVAILABLE: Code = 503;
+
 /// The standard text of a code, as Go eRPC writes it, or `None` for a custom code.
 pub fn code_text(code: Code) -> Option<&'static str> {
     Some(match code {
@@ -53,6 +57,7 @@ pub fn code_text(code: Code) -> Option<&'static str> {
         CODE_HANDLE_TIMEOUT => "Handle Timeout",
         CODE_INTERNAL_SERVER_ERROR => "Internal Server Error",
         CODE_BAD_GATEWAY => "Bad Gateway",
+        CODE_SERVICE_UNAVAILABLE => "Service Unavailable",
         _ => return None,
     })
 }

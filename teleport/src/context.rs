@@ -1,0 +1,209 @@
+//! Handler contexts: what a call or push handler knows about the message it handles.
+
+use std::ops::Deref;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Instant;
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+
+use crate::message::{Message, Meta, MetaError};
+use crate::peer::Peer;
+use crate::plugin::Plugins;
+use crate::session::Session;
+use crate::xfer::XferPipe;
+
+/// The meta key by which a caller asks for the reply's body codec (decimal codec id).
+pub const META_ACCEPT_BODY_CODEC: &str = "X-Accept-Body-Codec";
+/// The meta key a proxy sets to the original client's IP.
+pub const META_REAL_IP: &str = "X-Real-IP";
+
+/// What every handler context offers: the session and the received message.
+pub struct Incoming {
+    session: Session,
+    input: Message,
+    received_at: Instant,
+    plugins: Plugins,
+}
+
+impl Incoming {
+    /// The peer that received the message.
+    pub fn peer(&self) -> &Peer {
+        self.session.peer()
+    }
+
+    /// The session the message came on: push or call back through it.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The message's sequence number.
+    pub fn seq(&self) -> i32 {
+        self.input.seq
+    }
+
+    /// The full service method, with its `?query` if any.
+    pub fn service_method(&self) -> &str {
+        &self.input.service_method
+    }
+
+    /// The route path (the service method without its query).
+    pub fn path(&self) -> &str {
+        self.input.path()
+    }
+
+    /// The raw query after `?`, if any.
+    pub fn raw_query(&self) -> Option<&str> {
+        self.input.raw_query()
+    }
+
+    /// The query, parsed.
+    pub fn query(&self) -> Result<Meta, MetaError> {
+        self.input.query()
+    }
+
+    /// The received meta.
+    pub fn input_meta(&self) -> &Meta {
+        &self.input.meta
+    }
+
+    /// The received body, still encoded.
+    pub fn body(&self) -> &Bytes {
+        &self.input.body
+    }
+
+    /// The received body's codec id (0 for none).
+    pub fn body_codec(&self) -> u8 {
+        self.input.body_codec
+    }
+
+    /// The transfer filters of the received frame.
+    pub fn xfer_pipe(&self) -> &XferPipe {
+        &self.input.xfer_pipe
+    }
+
+    /// The whole received message.
+    pub fn input(&self) -> &Message {
+        &self.input
+    }
+
+    /// The plugins in force for this message: the peer's, then its group's and route's.
+    pub fn route_plugins(&self) -> &Plugins {
+        &self.plugins
+    }
+
+    /// When the message was read.
+    pub fn received_at(&self) -> Instant {
+        self.received_at
+    }
+
+    /// The client's IP: meta `X-Real-IP` when a proxy set it, else the socket's address.
+    ///
+    /// `X-Real-IP` is whatever the sender wrote; only trust it from proxies you run.
+    pub fn real_ip(&self) -> String {
+        match self.input.meta.get(META_REAL_IP) {
+            Some(ip) if !ip.is_empty() => ip.to_owned(),
+            _ => {
+                let remote = self.session.remote_addr();
+                remote.ip().map_or_else(|| remote.to_string(), |ip| ip.to_string())
+            }
+        }
+    }
+}
+
+struct CallState {
+    incoming: Incoming,
+    output_meta: Mutex<Meta>,
+    reply_codec: AtomicU8,
+}
+
+/// The context of a call handler. Cheap to clone.
+#[derive(Clone)]
+pub struct CallCtx {
+    state: Arc<CallState>,
+}
+
+/// The context of an unknown-call handler: the same as a call's, the body left encoded.
+pub type UnknownCallCtx = CallCtx;
+
+impl CallCtx {
+    pub(crate) fn new(session: Session, input: Message, plugins: Plugins) -> Self {
+        CallCtx {
+            state: Arc::new(CallState {
+                incoming: Incoming { session, input, received_at: Instant::now(), plugins },
+                output_meta: Mutex::new(Meta::new()),
+                reply_codec: AtomicU8::new(0),
+            }),
+        }
+    }
+
+    /// Sets a meta pair on the reply, replacing the key's first value.
+    pub fn set_meta(&self, key: impl Into<String>, value: impl Into<String>) {
+        self.state.output_meta.lock().set(key, value);
+    }
+
+    /// Adds a meta pair to the reply.
+    pub fn add_meta(&self, key: impl Into<String>, value: impl Into<String>) {
+        self.state.output_meta.lock().add(key, value);
+    }
+
+    /// A copy of the reply's meta so far.
+    pub fn output_meta(&self) -> Meta {
+        self.state.output_meta.lock().clone()
+    }
+
+    pub(crate) fn take_output_meta(&self) -> Meta {
+        std::mem::take(&mut *self.state.output_meta.lock())
+    }
+
+    /// Chooses the reply's body codec, overriding the caller's wish.
+    pub fn set_reply_codec(&self, codec: u8) {
+        self.state.reply_codec.store(codec, Ordering::Relaxed);
+    }
+
+    /// The reply's body codec, as Go eRPC picks it: the handler's choice, else the
+    /// caller's `X-Accept-Body-Codec`, else the call's own codec, else the peer's default.
+    pub fn reply_codec(&self) -> u8 {
+        let chosen = self.state.reply_codec.load(Ordering::Relaxed);
+        if chosen != 0 {
+            return chosen;
+        }
+        let accepted = self.input_meta().get(META_ACCEPT_BODY_CODEC).and_then(|v| v.parse().ok());
+        match accepted {
+            Some(codec) if codec != 0 => codec,
+            _ if self.body_codec() != 0 => self.body_codec(),
+            _ => self.peer().default_codec(),
+        }
+    }
+}
+
+impl Deref for CallCtx {
+    type Target = Incoming;
+    fn deref(&self) -> &Incoming {
+        &self.state.incoming
+    }
+}
+
+/// The context of a push handler. Cheap to clone.
+#[derive(Clone)]
+pub struct PushCtx {
+    incoming: Arc<Incoming>,
+}
+
+/// The context of an unknown-push handler: the same as a push's, the body left encoded.
+pub type UnknownPushCtx = PushCtx;
+
+impl PushCtx {
+    pub(crate) fn new(session: Session, input: Message, plugins: Plugins) -> Self {
+        let received_at = Instant::now();
+        PushCtx { incoming: Arc::new(Incoming { session, input, received_at, plugins }) }
+    }
+}
+
+impl Deref for PushCtx {
+    type Target = Incoming;
+    fn deref(&self) -> &Incoming {
+        &self.incoming
+    }
+}

@@ -1,0 +1,353 @@
+//! [`Peer`]: server and client at once. It listens, dials, routes and holds its sessions.
+
+mod config;
+mod hub;
+mod serve;
+mod shutdown;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use parking_lot::{Mutex, RwLock};
+use tokio::sync::Notify;
+
+pub use config::{ConfigError, Network, PeerConfig};
+pub use serve::{DialOptions, ListenOptions};
+pub use shutdown::graceful_signal;
+
+pub(crate) use hub::Hub;
+
+use crate::codec::{self, CodecRegistry};
+use crate::plugin::{Plugin, Plugins};
+use crate::proto::{Proto, RawProto};
+use crate::router::{CallRoute, Group, PushRoute, Router};
+use crate::session::Session;
+use crate::status::{self, Status};
+use crate::transport::tcp::SocketOptions;
+use crate::xfer::XferRegistry;
+
+pub(crate) struct PeerInner {
+    config: PeerConfig,
+    proto: Arc<dyn Proto>,
+    codecs: CodecRegistry,
+    default_codec: u8,
+    plugins: Plugins,
+    router: RwLock<Router>,
+    hub: Hub,
+    shutting_down: AtomicBool,
+    in_flight: AtomicUsize,
+    idle: Notify,
+    stopped: Notify,
+    accept_loops: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+/// A peer: it listens and dials, and every connection becomes a [`Session`] that can call
+/// and push both ways. Cheap to clone.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use teleport::{Peer, PeerConfig, transport::memory};
+///
+/// let server = Peer::new(PeerConfig::default())?;
+/// server.route_call_fn("/math/add", |_ctx, nums: Vec<i64>| async move {
+///     Ok(nums.iter().sum::<i64>())
+/// });
+/// let client = Peer::new(PeerConfig::default())?;
+///
+/// let (a, b) = memory::pair();
+/// server.serve_conn(a).await?;
+/// let session = client.serve_conn(b).await?;
+/// let sum: i64 = session.call("/math/add", &[1, 2, 3]).await?;
+/// assert_eq!(sum, 6);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Peer {
+    inner: Arc<PeerInner>,
+}
+
+/// Builds a [`Peer`] with plugins, a protocol, codecs or filters other than the defaults.
+pub struct PeerBuilder {
+    config: PeerConfig,
+    plugins: Vec<Arc<dyn Plugin>>,
+    proto: Option<Arc<dyn Proto>>,
+    codecs: CodecRegistry,
+    filters: XferRegistry,
+}
+
+impl PeerBuilder {
+    /// Adds a peer-wide plugin; plugins run in the order added.
+    pub fn plugin(mut self, plugin: impl Plugin) -> Self {
+        self.plugins.push(Arc::new(plugin));
+        self
+    }
+
+    /// Adds a shared peer-wide plugin.
+    pub fn plugin_arc(mut self, plugin: Arc<dyn Plugin>) -> Self {
+        self.plugins.push(plugin);
+        self
+    }
+
+    /// The protocol of every connection (default: [`RawProto`] with the configured limits
+    /// and the transfer filters); listen and dial may override it.
+    pub fn proto(mut self, proto: Arc<dyn Proto>) -> Self {
+        self.proto = Some(proto);
+        self
+    }
+
+    /// The body codecs the peer accepts.
+    pub fn codecs(mut self, codecs: CodecRegistry) -> Self {
+        self.codecs = codecs;
+        self
+    }
+
+    /// The transfer filters of the default protocol.
+    pub fn filters(mut self, filters: XferRegistry) -> Self {
+        self.filters = filters;
+        self
+    }
+
+    /// Checks the configuration and builds the peer.
+    pub fn build(self) -> Result<Peer, ConfigError> {
+        self.config.validate()?;
+        let default_codec =
+            self.codecs.by_name(&self.config.default_body_codec).map(|c| c.id).ok_or_else(
+                || ConfigError::Invalid {
+                    field: "default_body_codec",
+                    reason: format!("unknown body codec {:?}", self.config.default_body_codec),
+                },
+            )?;
+        let proto = self.proto.unwrap_or_else(|| {
+            Arc::new(RawProto::new(self.config.limits(), Arc::new(self.filters)))
+        });
+        let peer = Peer {
+            inner: Arc::new(PeerInner {
+                config: self.config,
+                proto,
+                codecs: self.codecs,
+                default_codec,
+                plugins: Plugins::new(self.plugins),
+                router: RwLock::new(Router::default()),
+                hub: Hub::default(),
+                shutting_down: AtomicBool::new(false),
+                in_flight: AtomicUsize::new(0),
+                idle: Notify::new(),
+                stopped: Notify::new(),
+                accept_loops: Mutex::new(Vec::new()),
+            }),
+        };
+        for plugin in peer.plugins().iter() {
+            if let Err(status) = plugin.post_new_peer(&peer) {
+                let reason = format!("plugin {} refused the peer: {status}", plugin.name());
+                return Err(ConfigError::Invalid { field: "plugins", reason });
+            }
+        }
+        Ok(peer)
+    }
+}
+
+impl Peer {
+    /// A peer with the default protocol, codecs, filters and no plugins.
+    pub fn new(config: PeerConfig) -> Result<Peer, ConfigError> {
+        Peer::builder(config).build()
+    }
+
+    /// A builder, to add plugins or change the protocol, codecs or filters.
+    pub fn builder(config: PeerConfig) -> PeerBuilder {
+        PeerBuilder {
+            config,
+            plugins: Vec::new(),
+            proto: None,
+            codecs: CodecRegistry::default(),
+            filters: XferRegistry::default(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &PeerConfig {
+        &self.inner.config
+    }
+
+    /// The peer-wide plugins.
+    pub fn plugins(&self) -> &Plugins {
+        &self.inner.plugins
+    }
+
+    /// The default protocol.
+    pub fn proto(&self) -> &Arc<dyn Proto> {
+        &self.inner.proto
+    }
+
+    /// The body codecs the peer knows.
+    pub fn codecs(&self) -> &CodecRegistry {
+        &self.inner.codecs
+    }
+
+    /// The id of the default body codec.
+    pub fn default_codec(&self) -> u8 {
+        self.inner.default_codec
+    }
+
+    /// The root route group: no prefix, no plugins of its own.
+    pub fn root(&self) -> Group {
+        Group::new(self.clone(), String::new(), Vec::new())
+    }
+
+    /// A route group under `prefix` with plugins of its own.
+    pub fn group(&self, prefix: &str, plugins: Vec<Arc<dyn Plugin>>) -> Group {
+        self.root().group(prefix, plugins)
+    }
+
+    /// Registers a call handler; see [`Group::route_call_fn`].
+    pub fn route_call_fn<A, R, F, Fut>(&self, name: &str, f: F) -> &Self
+    where
+        A: codec::DecodeBody + Send + 'static,
+        R: codec::EncodeBody + Send + 'static,
+        F: Fn(crate::CallCtx, A) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<R, Status>> + Send + 'static,
+    {
+        self.root().route_call_fn(name, f);
+        self
+    }
+
+    /// Registers a push handler; see [`Group::route_push_fn`].
+    pub fn route_push_fn<A, F, Fut>(&self, name: &str, f: F) -> &Self
+    where
+        A: codec::DecodeBody + Send + 'static,
+        F: Fn(crate::PushCtx, A) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<(), Status>> + Send + 'static,
+    {
+        self.root().route_push_fn(name, f);
+        self
+    }
+
+    /// Sets the unknown-call handler; see [`Group::set_unknown_call`].
+    pub fn set_unknown_call<R, F, Fut>(&self, f: F) -> &Self
+    where
+        R: codec::EncodeBody + Send + 'static,
+        F: Fn(crate::CallCtx) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<R, Status>> + Send + 'static,
+    {
+        self.root().set_unknown_call(f);
+        self
+    }
+
+    /// Sets the unknown-push handler; see [`Group::set_unknown_push`].
+    pub fn set_unknown_push<F, Fut>(&self, f: F) -> &Self
+    where
+        F: Fn(crate::PushCtx) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<(), Status>> + Send + 'static,
+    {
+        self.root().set_unknown_push(f);
+        self
+    }
+
+    /// The names of the registered call routes, sorted.
+    pub fn call_routes(&self) -> Vec<String> {
+        self.inner.router.read().call_names()
+    }
+
+    /// The names of the registered push routes, sorted.
+    pub fn push_routes(&self) -> Vec<String> {
+        self.inner.router.read().push_names()
+    }
+
+    /// The number of sessions.
+    pub fn session_count(&self) -> usize {
+        self.inner.hub.len()
+    }
+
+    /// The session with this id.
+    pub fn get_session(&self, id: &str) -> Option<Session> {
+        self.inner.hub.get(id)
+    }
+
+    /// A snapshot of every session (to broadcast, for example).
+    pub fn sessions(&self) -> Vec<Session> {
+        self.inner.hub.all()
+    }
+
+    /// Whether [`Peer::shutdown`] has started.
+    pub fn is_shutting_down(&self) -> bool {
+        self.inner.shutting_down.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn check_open(&self) -> Result<(), Status> {
+        if self.is_shutting_down() {
+            return Err(Status::with_code(
+                status::CODE_SERVICE_UNAVAILABLE,
+                "the peer is shutting down",
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn hub(&self) -> &Hub {
+        &self.inner.hub
+    }
+
+    pub(crate) fn socket_options(&self) -> SocketOptions {
+        let config = self.config();
+        SocketOptions {
+            no_delay: config.no_delay,
+            keepalive: config.keepalive.then_some(config.keepalive_period),
+            read_buffer_size: config.read_buffer_size,
+            write_buffer_size: config.write_buffer_size,
+        }
+    }
+
+    pub(crate) fn with_router<T>(&self, f: impl FnOnce(&mut Router) -> T) -> T {
+        f(&mut self.inner.router.write())
+    }
+
+    pub(crate) fn lookup_call(&self, path: &str) -> Option<Arc<CallRoute>> {
+        self.inner.router.read().call(path)
+    }
+
+    pub(crate) fn lookup_push(&self, path: &str) -> Option<Arc<PushRoute>> {
+        self.inner.router.read().push(path)
+    }
+
+    pub(crate) fn notify_register(&self, name: &str, is_call: bool) {
+        for plugin in self.plugins().iter() {
+            if let Err(status) = plugin.post_register(name, is_call) {
+                tracing::warn!(route = name, plugin = plugin.name(), %status, "post_register refused");
+            }
+        }
+    }
+
+    /// Counts a running handler until the guard drops; shutdown waits for the count to reach 0.
+    pub(crate) fn track_handler(&self) -> HandlerGuard {
+        self.inner.in_flight.fetch_add(1, Ordering::AcqRel);
+        HandlerGuard { peer: self.inner.clone() }
+    }
+
+    /// The number of handlers running.
+    pub fn handlers_in_flight(&self) -> usize {
+        self.inner.in_flight.load(Ordering::Acquire)
+    }
+}
+
+impl std::fmt::Debug for Peer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Peer")
+            .field("network", &self.config().network)
+            .field("sessions", &self.session_count())
+            .field("plugins", self.plugins())
+            .finish()
+    }
+}
+
+/// Marks one running handler.
+pub(crate) struct HandlerGuard {
+    peer: Arc<PeerInner>,
+}
+
+impl Drop for HandlerGuard {
+    fn drop(&mut self) {
+        if self.peer.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.peer.idle.notify_waiters();
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! Routing: from a message's path to its handler.
+//!
+//! Routes are exact paths (`/math/add`, `Math.Add`); a `?query` on the service method is
+//! ignored for the lookup and read by the handler through its context. A call to an unknown
+//! route is answered 404 unless an unknown-call handler is set; a push to an unknown route
+//! is dropped with a log line unless an unknown-push handler is set.
+
+mod group;
+pub mod handler;
+pub mod mapper;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub use group::Group;
+pub use handler::{CallHandler, PushHandler};
+pub use mapper::Mapper;
+
+use crate::plugin::Plugins;
+
+/// A registered call route.
+pub(crate) struct CallRoute {
+    pub(crate) name: String,
+    pub(crate) handler: CallHandler,
+    pub(crate) plugins: Plugins,
+}
+
+/// A registered push route.
+pub(crate) struct PushRoute {
+    pub(crate) name: String,
+    pub(crate) handler: PushHandler,
+    pub(crate) plugins: Plugins,
+}
+
+/// The routes of a peer.
+#[derive(Default)]
+pub(crate) struct Router {
+    calls: HashMap<String, Arc<CallRoute>>,
+    pushes: HashMap<String, Arc<PushRoute>>,
+    unknown_call: Option<Arc<CallRoute>>,
+    unknown_push: Option<Arc<PushRoute>>,
+}
+
+impl Router {
+    pub(crate) fn add_call(&mut self, route: CallRoute) {
+        if self.calls.contains_key(&route.name) {
+            tracing::warn!(route = %route.name, "call route registered again; the new handler replaces the old");
+        }
+        self.calls.insert(route.name.clone(), Arc::new(route));
+    }
+
+    pub(crate) fn add_push(&mut self, route: PushRoute) {
+        if self.pushes.contains_key(&route.name) {
+            tracing::warn!(route = %route.name, "push route registered again; the new handler replaces the old");
+        }
+        self.pushes.insert(route.name.clone(), Arc::new(route));
+    }
+
+    pub(crate) fn set_unknown_call(&mut self, route: CallRoute) {
+        self.unknown_call = Some(Arc::new(route));
+    }
+
+    pub(crate) fn set_unknown_push(&mut self, route: PushRoute) {
+        self.unknown_push = Some(Arc::new(route));
+    }
+
+    /// The call route for `path`, else the unknown-call handler.
+    pub(crate) fn call(&self, path: &str) -> Option<Arc<CallRoute>> {
+        self.calls.get(path).or(self.unknown_call.as_ref()).cloned()
+    }
+
+    /// The push route for `path`, else the unknown-push handler.
+    pub(crate) fn push(&self, path: &str) -> Option<Arc<PushRoute>> {
+        self.pushes.get(path).or(self.unknown_push.as_ref()).cloned()
+    }
+
+    /// Every call route name, sorted.
+    pub(crate) fn call_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.calls.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    /// Every push route name, sorted.
+    pub(crate) fn push_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.pushes.keys().cloned().collect();
+        names.sort();
+        names
+    }
+}

@@ -1,0 +1,308 @@
+//! The read loop of a connection: reads frames and dispatches them.
+
+use std::any::Any;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use futures_util::FutureExt;
+use tokio::io::AsyncReadExt;
+use tokio::sync::Semaphore;
+
+use super::Session;
+use crate::context::{CallCtx, PushCtx};
+use crate::message::{Message, MessageType};
+use crate::router::{CallRoute, PushRoute};
+use crate::socket::{SendError, Socket};
+use crate::status::{self, Status};
+use crate::transport::BoxRead;
+
+/// Why a read loop ended.
+enum Ended {
+    Closed,
+    Eof,
+    Io(std::io::Error),
+    Malformed(crate::proto::ProtoError),
+    FrameTimeout,
+    Aged,
+    Refused(Status),
+}
+
+impl std::fmt::Display for Ended {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Ended::Closed => f.write_str("closed locally"),
+            Ended::Eof => f.write_str("closed by the remote"),
+            Ended::Io(e) => write!(f, "read failed: {e}"),
+            Ended::Malformed(e) => write!(f, "malformed frame: {e}"),
+            Ended::FrameTimeout => f.write_str("frame not completed within the frame read timeout"),
+            Ended::Aged => f.write_str("the session age passed"),
+            Ended::Refused(s) => write!(f, "refused by a plugin: {s}"),
+        }
+    }
+}
+
+/// Reads and dispatches frames until the connection ends, then tells the session.
+pub(crate) async fn read_loop(session: Session, socket: Arc<Socket>, reader: BoxRead) {
+    let ended = read_frames(&session, &socket, reader).await;
+    match &ended {
+        Ended::Malformed(_) | Ended::FrameTimeout | Ended::Refused(_) => {
+            tracing::warn!(remote = %socket.remote_addr, reason = %ended, "closing the connection")
+        }
+        _ => tracing::debug!(remote = %socket.remote_addr, reason = %ended, "connection ended"),
+    }
+    session.on_connection_lost(&socket);
+}
+
+async fn read_frames(session: &Session, socket: &Arc<Socket>, mut reader: BoxRead) -> Ended {
+    let config = session.peer().config();
+    let frame_timeout = config.frame_read_timeout;
+    let limit = Arc::new(Semaphore::new(config.max_in_flight_handlers.max(1)));
+    let mut buf = BytesMut::with_capacity(8 << 10);
+    let mut frame_started: Option<Instant> = None;
+    loop {
+        loop {
+            match socket.proto().decode(&mut buf) {
+                Ok(Some(msg)) => {
+                    if let Err(status) = dispatch(session, socket, &limit, msg).await {
+                        return Ended::Refused(status);
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => return Ended::Malformed(e),
+            }
+        }
+        let deadline = if buf.is_empty() {
+            frame_started = None;
+            session.session_deadline().map(|at| (at, Ended::Aged))
+        } else {
+            let started = *frame_started.get_or_insert_with(Instant::now);
+            (!frame_timeout.is_zero()).then(|| (started + frame_timeout, Ended::FrameTimeout))
+        };
+        if buf.capacity() - buf.len() < 1024 {
+            buf.reserve(8 << 10);
+        }
+        let read = async {
+            match deadline {
+                Some((at, ended)) => {
+                    match tokio::time::timeout_at(at.into(), reader.read_buf(&mut buf)).await {
+                        Ok(read) => read.map_err(Ended::Io),
+                        Err(_) => Err(ended),
+                    }
+                }
+                None => reader.read_buf(&mut buf).await.map_err(Ended::Io),
+            }
+        };
+        tokio::select! {
+            biased;
+            () = socket.closed() => return Ended::Closed,
+            read = read => match read {
+                Ok(0) => return Ended::Eof,
+                Ok(_) => {}
+                Err(ended) => return ended,
+            },
+        }
+    }
+}
+
+async fn dispatch(
+    session: &Session,
+    socket: &Arc<Socket>,
+    limit: &Arc<Semaphore>,
+    msg: Message,
+) -> Result<(), Status> {
+    let plugins = session.peer().plugins();
+    if !plugins.is_empty() {
+        plugins.run(|p| p.pre_read_header(session))?;
+    }
+    match msg.mtype {
+        MessageType::Reply | MessageType::AuthReply => match socket.pending.take(msg.seq) {
+            Some(slot) => {
+                let _ = slot.send(Ok(msg));
+            }
+            None => tracing::debug!(seq = msg.seq, "late or unknown reply discarded"),
+        },
+        MessageType::Call => {
+            socket.gate_opened().await;
+            handle_call(session, socket, limit, msg).await;
+        }
+        MessageType::Push => {
+            socket.gate_opened().await;
+            handle_push(session, limit, msg).await;
+        }
+        MessageType::AuthCall => {
+            let status =
+                Status::with_code(status::CODE_MTYPE_NOT_ALLOWED, "no auth plugin on this peer");
+            let mut reply = error_reply(&msg, status);
+            reply.mtype = MessageType::AuthReply;
+            let _ = socket.send(&reply).await;
+        }
+    }
+    Ok(())
+}
+
+async fn handle_call(
+    session: &Session,
+    socket: &Arc<Socket>,
+    limit: &Arc<Semaphore>,
+    msg: Message,
+) {
+    let peer = session.peer();
+    let route = peer.lookup_call(msg.path());
+    let plugins = route.as_ref().map_or_else(|| peer.plugins().clone(), |r| r.plugins.clone());
+    let ctx = CallCtx::new(session.clone(), msg, plugins);
+    let refused = if peer.is_shutting_down() {
+        Err(Status::with_code(status::CODE_SERVICE_UNAVAILABLE, "the peer is shutting down"))
+    } else {
+        peer.plugins().run(|p| p.post_read_call_header(&ctx))
+    };
+    let route = match (refused, route) {
+        (Err(status), _) => return send_reply(&ctx, socket, Err(status)).await,
+        (Ok(()), None) => {
+            return send_reply(&ctx, socket, Err(Status::with_code(status::CODE_NOT_FOUND, "")))
+                .await;
+        }
+        (Ok(()), Some(route)) => route,
+    };
+    let Ok(permit) = limit.clone().acquire_owned().await else { return };
+    let in_flight = peer.track_handler();
+    let socket = socket.clone();
+    tokio::spawn(async move {
+        let result = run_call(&route, &ctx).await;
+        send_reply(&ctx, &socket, result).await;
+        drop((permit, in_flight));
+    });
+}
+
+async fn run_call(route: &CallRoute, ctx: &CallCtx) -> Result<Bytes, Status> {
+    ctx.route_plugins().run(|p| p.pre_read_call_body(ctx))?;
+    let handler = route.handler.clone();
+    let ctx2 = ctx.clone();
+    let run = async move { handler(ctx2).await };
+    let run = AssertUnwindSafe(run).catch_unwind();
+    let age = ctx.session().context_age();
+    let outcome = if age.is_zero() {
+        run.await
+    } else {
+        match tokio::time::timeout(age, run).await {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                return Err(Status::with_code(
+                    status::CODE_HANDLE_TIMEOUT,
+                    "the handler exceeded the context age",
+                ));
+            }
+        }
+    };
+    outcome.unwrap_or_else(|panic| Err(panicked(&route.name, panic)))
+}
+
+fn panicked(route: &str, panic: Box<dyn Any + Send>) -> Status {
+    let text = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".to_owned());
+    tracing::error!(route, panic = %text, "handler panicked");
+    Status::with_code(status::CODE_INTERNAL_SERVER_ERROR, format!("handler panicked: {text}"))
+}
+
+fn error_reply(input: &Message, status: Status) -> Message {
+    let mut reply = Message::new(MessageType::Reply, input.seq, "");
+    reply.status = status;
+    reply.xfer_pipe = input.xfer_pipe.clone();
+    reply
+}
+
+async fn send_reply(ctx: &CallCtx, socket: &Socket, result: Result<Bytes, Status>) {
+    let mut reply = match result {
+        Ok(body) => {
+            let mut reply = Message::new(MessageType::Reply, ctx.seq(), "");
+            reply.body_codec = ctx.reply_codec();
+            reply.body = body;
+            reply.xfer_pipe = ctx.xfer_pipe().clone();
+            reply
+        }
+        Err(status) => error_reply(ctx.input(), status),
+    };
+    reply.meta = ctx.take_output_meta();
+    let plugins = ctx.route_plugins();
+    if let Err(status) = plugins.run(|p| p.pre_write_reply(ctx, &mut reply)) {
+        reply = error_reply(ctx.input(), status);
+    }
+    let written = match socket.send(&reply).await {
+        Err(SendError::Encode(e)) => {
+            tracing::warn!(route = ctx.path(), error = %e, "reply could not be written");
+            let status = Status::with_code(status::CODE_WRITE_FAILED, e.to_string());
+            reply = error_reply(ctx.input(), status);
+            socket.send(&reply).await
+        }
+        other => other,
+    };
+    if let Ok(size) = written {
+        let _ = plugins.run(|p| p.post_write_reply(ctx, &reply));
+        log_handled(ctx, "call", &reply.status, size);
+    }
+}
+
+async fn handle_push(session: &Session, limit: &Arc<Semaphore>, msg: Message) {
+    let peer = session.peer();
+    let Some(route) = peer.lookup_push(msg.path()) else {
+        tracing::info!(route = msg.path(), remote = %session.remote_addr(), "push to an unknown route dropped");
+        return;
+    };
+    let ctx = PushCtx::new(session.clone(), msg, route.plugins.clone());
+    if let Err(status) = peer.plugins().run(|p| p.post_read_push_header(&ctx)) {
+        tracing::debug!(route = ctx.path(), %status, "push refused by a plugin");
+        return;
+    }
+    let Ok(permit) = limit.clone().acquire_owned().await else { return };
+    let in_flight = peer.track_handler();
+    tokio::spawn(async move {
+        let status = match run_push(&route, &ctx).await {
+            Ok(()) => Status::OK,
+            Err(status) => status,
+        };
+        log_handled(&ctx, "push", &status, 0);
+        drop((permit, in_flight));
+    });
+}
+
+async fn run_push(route: &PushRoute, ctx: &PushCtx) -> Result<(), Status> {
+    ctx.route_plugins().run(|p| p.pre_read_push_body(ctx))?;
+    let handler = route.handler.clone();
+    let ctx2 = ctx.clone();
+    AssertUnwindSafe(async move { handler(ctx2).await })
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|panic| Err(panicked(&route.name, panic)))
+}
+
+fn log_handled(
+    ctx: &crate::context::Incoming,
+    kind: &'static str,
+    status: &Status,
+    reply_size: usize,
+) {
+    let config = ctx.peer().config();
+    let cost = config.count_time.then(|| ctx.received_at().elapsed());
+    let slow = matches!(cost, Some(cost) if !config.slow_comet_duration.is_zero() && cost > config.slow_comet_duration);
+    if slow {
+        tracing::warn!(
+            kind, remote = %ctx.session().remote_addr(), route = ctx.service_method(), cost = ?cost.unwrap_or_default(),
+            code = status.code(), in_bytes = ctx.body().len(), out_bytes = reply_size, "slow handler"
+        );
+    } else if config.print_detail {
+        tracing::info!(
+            kind, remote = %ctx.session().remote_addr(), route = ctx.service_method(), cost = ?cost,
+            code = status.code(), msg = status.msg(), in_bytes = ctx.body().len(), out_bytes = reply_size,
+            meta = ?ctx.input_meta(), body = %String::from_utf8_lossy(ctx.body()), "handled"
+        );
+    } else {
+        tracing::debug!(
+            kind, remote = %ctx.session().remote_addr(), route = ctx.service_method(), cost = ?cost,
+            code = status.code(), in_bytes = ctx.body().len(), out_bytes = reply_size, "handled"
+        );
+    }
+}

@@ -1,0 +1,189 @@
+//! One connection's machinery: the write queue and its writer task, and the table of calls
+//! waiting for their replies. The read loop lives with the session, which dispatches what
+//! it reads.
+
+mod pending;
+mod writer;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use bytes::BytesMut;
+use parking_lot::Mutex;
+use tokio::sync::Notify;
+
+pub(crate) use pending::PendingCalls;
+pub(crate) use writer::spawn_writer;
+
+use crate::message::Message;
+use crate::proto::{Proto, ProtoError};
+use crate::status::{self, Status};
+use crate::transport::Addr;
+
+/// Why a frame could not be queued.
+#[derive(Debug)]
+pub(crate) enum SendError {
+    /// The connection is closed.
+    Closed,
+    /// The frame could not be encoded (too large, bad field...).
+    Encode(ProtoError),
+}
+
+impl SendError {
+    pub(crate) fn into_status(self) -> Status {
+        match self {
+            SendError::Closed => {
+                Status::with_code(status::CODE_CONN_CLOSED, "the connection is closed")
+            }
+            SendError::Encode(e) => Status::with_code(status::CODE_WRITE_FAILED, e.to_string()),
+        }
+    }
+}
+
+struct WriteState {
+    buf: BytesMut,
+    closed: bool,
+}
+
+/// The shared state of one live connection.
+pub(crate) struct Socket {
+    proto: Arc<dyn Proto>,
+    write: Mutex<WriteState>,
+    /// Wakes the writer task when frames are queued or the socket closes.
+    write_ready: Notify,
+    /// Wakes senders waiting for room in the write queue.
+    space: Notify,
+    max_outbound: usize,
+    closed: AtomicBool,
+    /// Notified once, when the socket closes.
+    closed_notify: Notify,
+    /// Calls and pushes are dispatched only once the connect plugins have run.
+    gate_open: AtomicBool,
+    gate: Notify,
+    writer: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    pub(crate) pending: PendingCalls,
+    pub(crate) remote_addr: Addr,
+    #[cfg(unix)]
+    pub(crate) raw_fd: Option<std::os::fd::RawFd>,
+}
+
+impl Socket {
+    pub(crate) fn new(
+        proto: Arc<dyn Proto>,
+        max_outbound: usize,
+        remote_addr: Addr,
+        #[cfg(unix)] raw_fd: Option<std::os::fd::RawFd>,
+    ) -> Arc<Self> {
+        Arc::new(Socket {
+            proto,
+            write: Mutex::new(WriteState { buf: BytesMut::with_capacity(8 << 10), closed: false }),
+            write_ready: Notify::new(),
+            space: Notify::new(),
+            max_outbound: max_outbound.max(1),
+            closed: AtomicBool::new(false),
+            closed_notify: Notify::new(),
+            gate_open: AtomicBool::new(false),
+            gate: Notify::new(),
+            writer: Mutex::new(None),
+            pending: PendingCalls::default(),
+            remote_addr,
+            #[cfg(unix)]
+            raw_fd,
+        })
+    }
+
+    pub(crate) fn proto(&self) -> &Arc<dyn Proto> {
+        &self.proto
+    }
+
+    /// Encodes `msg` straight into the write queue, waiting while the queue is over its
+    /// limit. Cancel-safe: if dropped while waiting, nothing was queued.
+    pub(crate) async fn send(&self, msg: &Message) -> Result<usize, SendError> {
+        loop {
+            let room = self.space.notified();
+            tokio::pin!(room);
+            room.as_mut().enable();
+            {
+                let mut state = self.write.lock();
+                if state.closed {
+                    return Err(SendError::Closed);
+                }
+                if state.buf.len() < self.max_outbound {
+                    let before = state.buf.len();
+                    self.proto.encode(msg, &mut state.buf).map_err(SendError::Encode)?;
+                    let written = state.buf.len() - before;
+                    drop(state);
+                    self.write_ready.notify_one();
+                    return Ok(written);
+                }
+            }
+            room.await;
+        }
+    }
+
+    /// Whether the socket is closed.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Marks the socket closed: no more frames are accepted; the writer flushes what is
+    /// queued and shuts the write half down. Returns false if it was already closed.
+    pub(crate) fn close(&self) -> bool {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return false;
+        }
+        self.write.lock().closed = true;
+        self.write_ready.notify_one();
+        self.space.notify_waiters();
+        self.closed_notify.notify_waiters();
+        true
+    }
+
+    pub(crate) fn set_writer(&self, writer: tokio::task::JoinHandle<()>) {
+        *self.writer.lock() = Some(writer);
+    }
+
+    /// Waits (at most `timeout`) for the writer to flush the queue and stop; aborts it then.
+    pub(crate) async fn flushed(&self, timeout: std::time::Duration) {
+        let writer = self.writer.lock().take();
+        if let Some(mut writer) = writer {
+            if tokio::time::timeout(timeout, &mut writer).await.is_err() {
+                writer.abort();
+            }
+        }
+    }
+
+    /// Lets the read loop dispatch calls and pushes.
+    pub(crate) fn open_gate(&self) {
+        self.gate_open.store(true, Ordering::Release);
+        self.gate.notify_waiters();
+    }
+
+    /// Waits until the gate is open (or the socket closed).
+    pub(crate) async fn gate_opened(&self) {
+        if self.gate_open.load(Ordering::Acquire) {
+            return;
+        }
+        let opened = self.gate.notified();
+        tokio::pin!(opened);
+        opened.as_mut().enable();
+        if self.gate_open.load(Ordering::Acquire) || self.is_closed() {
+            return;
+        }
+        tokio::select! {
+            () = opened => {}
+            () = self.closed() => {}
+        }
+    }
+
+    /// Waits until the socket closes.
+    pub(crate) async fn closed(&self) {
+        let notified = self.closed_notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if self.is_closed() {
+            return;
+        }
+        notified.await;
+    }
+}

@@ -1,0 +1,90 @@
+//! Transports: where a session's bytes travel (TCP, Unix sockets, in memory).
+//!
+//! A transport hands the runtime a [`Conn`]: a read half, a write half and the addresses.
+//! Everything above it (framing, sessions, routing) is the same for every transport.
+
+pub mod memory;
+pub mod tcp;
+#[cfg(unix)]
+pub mod unix;
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+
+/// The read half of a connection.
+pub type BoxRead = Box<dyn AsyncRead + Send + Unpin>;
+/// The write half of a connection.
+pub type BoxWrite = Box<dyn AsyncWrite + Send + Unpin>;
+/// A boxed future, as transports return them.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The address of one end of a connection.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Addr {
+    /// A TCP address.
+    Tcp(std::net::SocketAddr),
+    /// A Unix socket path (empty for an unnamed socket).
+    Unix(String),
+    /// One end of an in-memory pipe, numbered.
+    Memory(u64),
+}
+
+impl Addr {
+    /// The IP address, for TCP.
+    pub fn ip(&self) -> Option<std::net::IpAddr> {
+        match self {
+            Addr::Tcp(addr) => Some(addr.ip()),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Addr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Addr::Tcp(addr) => addr.fmt(f),
+            Addr::Unix(path) if path.is_empty() => f.write_str("unix:@"),
+            Addr::Unix(path) => write!(f, "unix:{path}"),
+            Addr::Memory(n) => write!(f, "memory:{n}"),
+        }
+    }
+}
+
+/// An established connection, split into halves the runtime drives independently.
+pub struct Conn {
+    /// The read half.
+    pub reader: BoxRead,
+    /// The write half.
+    pub writer: BoxWrite,
+    /// Our address.
+    pub local_addr: Addr,
+    /// The other side's address.
+    pub remote_addr: Addr,
+    /// The raw file descriptor, where there is one (TCP and Unix sockets).
+    #[cfg(unix)]
+    pub raw_fd: Option<std::os::fd::RawFd>,
+}
+
+impl fmt::Debug for Conn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Conn")
+            .field("local_addr", &self.local_addr)
+            .field("remote_addr", &self.remote_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A source of incoming connections.
+pub trait Listener: Send + 'static {
+    /// Waits for the next connection. An error ends nothing by itself: the accept loop logs
+    /// it and goes on after a short pause (for example when out of file descriptors).
+    fn accept(&mut self) -> BoxFuture<'_, io::Result<Conn>>;
+
+    /// The address it listens on.
+    fn local_addr(&self) -> Addr;
+}

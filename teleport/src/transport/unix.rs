@@ -1,0 +1,66 @@
+//! Unix domain socket connections.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use tokio::net::{UnixListener as TokioListener, UnixStream};
+
+use super::{Addr, BoxFuture, Conn, Listener};
+
+fn addr_of(addr: io::Result<tokio::net::unix::SocketAddr>) -> Addr {
+    let path = addr.ok().and_then(|a| a.as_pathname().map(|p| p.display().to_string()));
+    Addr::Unix(path.unwrap_or_default())
+}
+
+/// Wraps a connected Unix stream.
+pub fn conn_from_stream(stream: UnixStream) -> Conn {
+    let local_addr = addr_of(stream.local_addr());
+    let remote_addr = addr_of(stream.peer_addr());
+    let raw_fd = Some(std::os::fd::AsRawFd::as_raw_fd(&stream));
+    let (reader, writer) = stream.into_split();
+    Conn { reader: Box::new(reader), writer: Box::new(writer), local_addr, remote_addr, raw_fd }
+}
+
+/// Connects to the socket at `path`.
+pub async fn dial(path: impl AsRef<Path>) -> io::Result<Conn> {
+    Ok(conn_from_stream(UnixStream::connect(path).await?))
+}
+
+/// A Unix socket listener. The socket file is removed when the listener is dropped.
+#[derive(Debug)]
+pub struct UnixListener {
+    inner: TokioListener,
+    path: PathBuf,
+}
+
+impl UnixListener {
+    /// Binds `path`, replacing a stale socket file left there by an earlier process.
+    pub fn bind(path: impl AsRef<Path>) -> io::Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        if std::fs::symlink_metadata(&path)
+            .is_ok_and(|m| std::os::unix::fs::FileTypeExt::is_socket(&m.file_type()))
+        {
+            std::fs::remove_file(&path)?;
+        }
+        Ok(UnixListener { inner: TokioListener::bind(&path)?, path })
+    }
+}
+
+impl Drop for UnixListener {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+impl Listener for UnixListener {
+    fn accept(&mut self) -> BoxFuture<'_, io::Result<Conn>> {
+        Box::pin(async move {
+            let (stream, _) = self.inner.accept().await?;
+            Ok(conn_from_stream(stream))
+        })
+    }
+
+    fn local_addr(&self) -> Addr {
+        Addr::Unix(self.path.display().to_string())
+    }
+}

@@ -1,0 +1,182 @@
+//! Bad input and broken connections: every call ends exactly once, nobody else suffers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use teleport::status::{
+    CODE_BAD_MESSAGE, CODE_CONN_CLOSED, CODE_HANDLE_TIMEOUT, CODE_INTERNAL_SERVER_ERROR,
+    CODE_WRITE_FAILED,
+};
+use teleport::{CallCtx, CallOptions, Peer, PeerConfig, SessionState};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, mpsc};
+
+use crate::common::{config, pair, pair_with, wait_state};
+
+fn routes(peer: &Peer) {
+    peer.route_call_fn("/math/add", |_ctx: CallCtx, nums: Vec<i64>| async move {
+        Ok(nums.iter().sum::<i64>())
+    });
+    peer.route_call_fn("/boom", |_ctx: CallCtx, _: ()| async move {
+        if true {
+            panic!("handler blew up");
+        }
+        Ok(())
+    });
+    peer.route_call_fn("/big", |_ctx: CallCtx, n: usize| async move { Ok("x".repeat(n)) });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_body_is_400_with_the_decoder_error() {
+    let (_server, _client, session) = pair(routes).await;
+    let err = session.call::<i64>("/math/add", "not numbers").await.unwrap_err();
+    assert_eq!(err.code(), CODE_BAD_MESSAGE);
+    assert_eq!(err.msg(), "Bad Message");
+    assert!(err.cause_text().unwrap().contains("json decode"), "{err}");
+    // A codec the server does not know: Go's answer, word for word.
+    let body = teleport::codec::RawBody(bytes::Bytes::from_static(b"[1]"));
+    let err = session
+        .call_with::<i64>("/math/add", &body, &CallOptions::new().codec(b'q'))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), err.cause_text()),
+        (CODE_BAD_MESSAGE, Some("unsupported codec id: 113"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn panicking_handler_is_500_and_the_session_lives_on() {
+    let (_server, _client, session) = pair(routes).await;
+    let err = session.call::<()>("/boom", &()).await.unwrap_err();
+    assert_eq!(err.code(), CODE_INTERNAL_SERVER_ERROR);
+    assert!(err.cause_text().unwrap().contains("handler blew up"));
+    let sum: i64 = session.call("/math/add", &[1, 2]).await.unwrap();
+    assert_eq!(sum, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deadline_is_408_and_the_late_reply_is_discarded() {
+    let release = Arc::new(Notify::new());
+    let (answered_tx, mut answered) = mpsc::unbounded_channel::<()>();
+    let gate = release.clone();
+    let (_server, _client, session) = pair(move |peer| {
+        routes(peer);
+        peer.route_call_fn("/slow", move |_ctx: CallCtx, n: u32| {
+            let (gate, answered_tx) = (gate.clone(), answered_tx.clone());
+            async move {
+                gate.notified().await;
+                answered_tx.send(()).unwrap();
+                Ok(n)
+            }
+        });
+    })
+    .await;
+    let options = CallOptions::new().timeout(Duration::from_millis(100));
+    let err = session.call_with::<u32>("/slow", &7, &options).await.unwrap_err();
+    assert_eq!(err.code(), CODE_HANDLE_TIMEOUT);
+    assert_eq!(session.pending_calls(), 0, "the pending entry is freed at the deadline");
+    release.notify_one();
+    answered.recv().await.unwrap();
+    // The late reply to seq 1 arrives now; the next call must get its own answer.
+    let sum: i64 = session.call("/math/add", &[40, 2]).await.unwrap();
+    assert_eq!(sum, 42);
+    assert_eq!(session.pending_calls(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_killed_mid_call_ends_every_pending_call_with_102() {
+    // A fake server that reads what it gets and then drops the connection without answering.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (got_bytes_tx, mut got_bytes) = mpsc::unbounded_channel::<()>();
+    let kill = Arc::new(Notify::new());
+    let killer = kill.clone();
+    let fake = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut buf = vec![0; 64 << 10];
+        let _ = stream.read(&mut buf).await.unwrap();
+        got_bytes_tx.send(()).unwrap();
+        killer.notified().await;
+        drop(stream);
+    });
+    let client_config = PeerConfig { call_timeout: Duration::from_secs(3600), ..config() };
+    let client = Peer::new(client_config).unwrap();
+    let session = client.dial(&addr.to_string()).await.unwrap();
+    let calls: Vec<_> = (0..20)
+        .map(|i| session.call_async::<i64>("/math/add", &[i], &CallOptions::new()))
+        .collect();
+    got_bytes.recv().await.unwrap();
+    crate::common::eventually(|| session.pending_calls() == 20).await;
+    kill.notify_one();
+    for call in calls {
+        assert_eq!(call.await.unwrap_err().code(), CODE_CONN_CLOSED);
+    }
+    wait_state(&session, SessionState::Closed).await;
+    let err = session.call::<i64>("/math/add", &[1]).await.unwrap_err();
+    assert_eq!(err.code(), CODE_CONN_CLOSED);
+    fake.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_bytes_lose_their_own_connection_only() {
+    let (server, _client, session) = pair(routes).await;
+    let addr = session.remote_addr().to_string();
+    crate::common::eventually(|| server.session_count() == 1).await;
+    for garbage in [
+        &b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"[..],
+        &[0, 0, 0, 2, 1, 2, 3][..],
+        &[0, 0, 0, 20, 0, 1, 0x7f, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9][..],
+    ] {
+        let mut raw = TcpStream::connect(&addr).await.unwrap();
+        raw.write_all(garbage).await.unwrap();
+        let mut rest = Vec::new();
+        // The server closes the connection: the read ends (EOF or reset), it does not hang.
+        let _ = tokio::time::timeout(Duration::from_secs(20), raw.read_to_end(&mut rest))
+            .await
+            .unwrap();
+    }
+    let sum: i64 = session.call("/math/add", &[1, 1]).await.unwrap();
+    assert_eq!(sum, 2);
+    crate::common::eventually(|| server.session_count() == 1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversize_frames_are_refused_both_ways() {
+    let small = PeerConfig { max_frame: 64 << 10, ..config() };
+    let (_server, _client, session) = pair_with(small.clone(), small, routes).await;
+    // Too big to send: 104, and nothing was written, so the session still works.
+    let err = session.call::<String>("/big", &"y".repeat(100 << 10)).await.unwrap_err();
+    assert_eq!(err.code(), CODE_WRITE_FAILED);
+    // Too big to reply: the caller gets 104 from the server.
+    let err = session.call::<String>("/big", &(100usize << 10)).await.unwrap_err();
+    assert_eq!(err.code(), CODE_WRITE_FAILED);
+    let ok: String = session.call("/big", &3usize).await.unwrap();
+    assert_eq!(ok, "xxx");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversize_length_prefix_closes_the_connection_before_reading_the_body() {
+    let (server, _client, session) = pair(routes).await;
+    let mut raw = TcpStream::connect(session.remote_addr().to_string()).await.unwrap();
+    // Announces 64 MiB and sends nothing more: refused from the prefix alone.
+    raw.write_all(&(64u32 << 20).to_be_bytes()).await.unwrap();
+    let mut rest = Vec::new();
+    let _ =
+        tokio::time::timeout(Duration::from_secs(20), raw.read_to_end(&mut rest)).await.unwrap();
+    let sum: i64 = session.call("/math/add", &[2, 2]).await.unwrap();
+    assert_eq!(sum, 4);
+    drop(server);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_partial_frame_is_cut_off() {
+    let server_config = PeerConfig { frame_read_timeout: Duration::from_millis(200), ..config() };
+    let (_server, _client, session) = pair_with(server_config, config(), routes).await;
+    let mut raw = TcpStream::connect(session.remote_addr().to_string()).await.unwrap();
+    raw.write_all(&[0, 0, 0, 40, 0]).await.unwrap();
+    let mut rest = Vec::new();
+    let _ =
+        tokio::time::timeout(Duration::from_secs(20), raw.read_to_end(&mut rest)).await.unwrap();
+}

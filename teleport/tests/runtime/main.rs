@@ -1,0 +1,7 @@
+//! Runtime tests over real loopback sockets (port 0) and Unix sockets.
+
+mod calls;
+mod common;
+mod failures;
+mod lifecycle;
+mod plugins;
