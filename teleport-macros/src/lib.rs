@@ -1,1 +1,16 @@
-//! Procedural macros for teleport. Use them through the `teleport` crate.
+//! Procedural macros for teleport. Use them through the `teleport` crate:
+//! `#[teleport::service]` (or `#[tp::service]` after `use teleport as tp;`).
+
+mod args;
+mod ast;
+mod check;
+mod ctxt;
+mod expand;
+
+use proc_macro::TokenStream;
+
+/// Turns an impl block into routes and a typed client. See `teleport::service`'s docs.
+#[proc_macro_attribute]
+pub fn service(args: TokenStream, input: TokenStream) -> TokenStream {
+    expand::service(args.into(), input.into()).into()
+}

@@ -1,4 +1,6 @@
-//! Route name mappers: how a type and a method name become a service method.
+//! Route name mappers: how a type and a method name become a service method. Shared by
+//! the runtime (`teleport::router::mapper`) and the `#[service]` macro, which computes route
+//! names at compile time.
 //!
 //! The names are the ones Go Teleport/eRPC produces for the same Go names, so Rust and Go
 //! peers share routes. A mapper takes a `prefix` (the group, already mapped) and a Go-style
@@ -17,7 +19,7 @@
 //! and `v2__add` is Go's `V2_Add`), which [`route_name`] does for a method of a service:
 //!
 //! ```
-//! use teleport::router::mapper::{Mapper, route_name};
+//! use teleport_mapper::{Mapper, route_name};
 //!
 //! assert_eq!(route_name(Mapper::Http, "", "MathV2", "say_hello"), "/math_v2/say_hello");
 //! assert_eq!(route_name(Mapper::Rpc, "", "Math", "v2__add"), "Math.V2.Add");

@@ -44,6 +44,7 @@ pub mod peer;
 pub mod plugin;
 pub mod proto;
 pub mod router;
+mod service;
 pub mod session;
 mod socket;
 pub mod status;
@@ -57,4 +58,10 @@ pub use plugin::Plugin;
 pub use proto::{Proto, ProtoError, RawProto};
 pub use session::{CallOptions, Reply, Session, SessionState};
 pub use status::Status;
+pub use service::Service;
+pub use teleport_macros::service;
 pub use xfer::{XferFilter, XferPipe, XferRegistry};
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;

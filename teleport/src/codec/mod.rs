@@ -80,12 +80,22 @@ impl CodecError {
 }
 
 /// A value that can be written as a body.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be sent as a message body",
+    label = "not a body type",
+    note = "derive serde's `Serialize`, or wrap a prost message in `teleport::codec::Protobuf`"
+)]
 pub trait EncodeBody {
     /// Appends the body in codec `codec` to `dst`.
     fn encode_body(&self, codec: u8, dst: &mut BytesMut) -> Result<(), CodecError>;
 }
 
 /// A value that can be read from a body.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be received as a message body",
+    label = "not a body type",
+    note = "derive serde's `Deserialize` (owning its data), or wrap a prost message in `teleport::codec::Protobuf`"
+)]
 pub trait DecodeBody: Sized {
     /// Reads a body written in codec `codec`.
     fn decode_body(codec: u8, src: &[u8]) -> Result<Self, CodecError>;

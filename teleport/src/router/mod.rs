@@ -7,14 +7,14 @@
 
 mod group;
 pub mod handler;
-pub mod mapper;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use group::Group;
 pub use handler::{CallHandler, PushHandler};
-pub use mapper::Mapper;
+pub use teleport_mapper as mapper;
+pub use teleport_mapper::Mapper;
 
 use crate::plugin::Plugins;
 

@@ -1,0 +1,45 @@
+//! Checks across methods: duplicate route names and clashes with generated names.
+
+use std::collections::HashMap;
+
+use crate::ast::Service;
+use crate::ctxt::Ctxt;
+
+pub(crate) fn check(service: &Service<'_>, cx: &mut Ctxt) {
+    let mut names: HashMap<&str, &syn::Ident> = HashMap::new();
+    for route in &service.routes {
+        match names.get(route.name.as_str()) {
+            Some(first) => cx.push(syn::Error::new(
+                route.name_span,
+                format!("duplicate route name `{}`: `{first}` has it too", route.name),
+            )),
+            None => {
+                names.insert(&route.name, route.ident());
+            }
+        }
+    }
+    // Every route `x` generates client functions `x` and `x_with`.
+    let methods: HashMap<String, &syn::Ident> =
+        service.original.items.iter().filter_map(method_ident).map(|i| (unraw(i), i)).collect();
+    for route in &service.routes {
+        let generated = format!("{}_with", unraw(route.ident()));
+        if let Some(clash) = methods.get(&generated) {
+            cx.error(
+                clash,
+                format!("`{generated}` clashes with the client function generated for `{}`: rename it", route.ident()),
+            );
+        }
+    }
+}
+
+fn method_ident(item: &syn::ImplItem) -> Option<&syn::Ident> {
+    match item {
+        syn::ImplItem::Fn(method) => Some(&method.sig.ident),
+        _ => None,
+    }
+}
+
+fn unraw(ident: &syn::Ident) -> String {
+    let name = ident.to_string();
+    name.strip_prefix("r#").map_or(name.clone(), str::to_owned)
+}

@@ -1,0 +1,232 @@
+//! Code generation: the user's impl, the `Service` implementation and the typed client.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Attribute, ImplItem, ItemImpl};
+
+use crate::args::{Kind, ServiceArgs, is_tp_attr, parse_service_args};
+use crate::ast::{self, Ret, Route, Service};
+use crate::check;
+use crate::ctxt::Ctxt;
+
+pub(crate) fn service(args: TokenStream, input: TokenStream) -> TokenStream {
+    let mut item: ItemImpl = match syn::parse2(input) {
+        Ok(item) => item,
+        Err(e) => return e.to_compile_error(),
+    };
+    let mut cx = Ctxt::default();
+    let args = parse_service_args(args, &mut cx);
+    let generated = match ast::parse(&item, &args, &mut cx) {
+        Some(service) => {
+            check::check(&service, &mut cx);
+            generate(&service, &args)
+        }
+        None => TokenStream::new(),
+    };
+    strip_tp_attrs(&mut item);
+    if cx.has_errors() {
+        // The user's impl alone, so that the one real error shows instead of a cascade.
+        let errors = cx.into_compile_errors();
+        return quote!(#item #errors);
+    }
+    quote!(#item #generated)
+}
+
+/// Removes the `#[tp(...)]` attributes, which only this macro understands.
+fn strip_tp_attrs(item: &mut ItemImpl) {
+    for impl_item in &mut item.items {
+        if let ImplItem::Fn(method) = impl_item {
+            method.attrs.retain(|a| !is_tp_attr(a));
+        }
+    }
+}
+
+fn generate(service: &Service<'_>, args: &ServiceArgs) -> TokenStream {
+    let client = client(service, args);
+    let register = register(service, args);
+    quote!(#client #register)
+}
+
+fn const_ident(route: &Route<'_>) -> syn::Ident {
+    let name = route.ident().to_string();
+    let name = name.strip_prefix("r#").unwrap_or(&name).to_uppercase();
+    syn::Ident::new(&name, route.ident().span())
+}
+
+fn docs(attrs: &[Attribute]) -> impl Iterator<Item = &Attribute> {
+    attrs.iter().filter(|a| a.path().is_ident("doc"))
+}
+
+fn client(service: &Service<'_>, args: &ServiceArgs) -> TokenStream {
+    let krate = &args.krate;
+    let ty = &service.type_name;
+    let client = format_ident!("{}Client", ty);
+    let struct_doc = format!("Typed client of the [`{ty}`] service: one associated function per route.");
+    let items = service.routes.iter().map(|route| client_items(route, ty, krate));
+    quote! {
+        #[doc = #struct_doc]
+        #[derive(Clone, Copy, Debug, Default)]
+        pub struct #client;
+
+        impl #client {
+            #(#items)*
+        }
+    }
+}
+
+fn client_items(route: &Route<'_>, ty: &syn::Ident, krate: &syn::Path) -> TokenStream {
+    let ident = route.ident();
+    let with = format_ident!("{}_with", ident.to_string().trim_start_matches("r#"));
+    let konst = const_ident(route);
+    let name = &route.name;
+    let user_docs: Vec<_> = docs(&route.original.attrs).collect();
+    let const_doc = format!("The route of [`{ty}::{ident}`]: `{name}`.");
+    let call_site = Span::mixed_site();
+    let session = syn::Ident::new("session", call_site);
+    let arg = syn::Ident::new("arg", call_site);
+    let options = syn::Ident::new("options", call_site);
+    let (arg_param, arg_expr) = match route.arg {
+        Some(t) => (quote!(#arg: &#t,), quote!(#arg)),
+        None => (quote!(), quote!(&())),
+    };
+    // A Rust `__` (Go's `_`) makes names the style lints dislike; they mirror the user's.
+    let allow = ident.to_string().contains("__").then(|| quote!(#[allow(non_snake_case)]));
+    let status = quote!(#krate::__private::Status);
+    let session_ty = quote!(#krate::__private::Session);
+    let options_ty = quote!(#krate::__private::CallOptions);
+    let body = match route.kind {
+        Kind::Call => {
+            let ok = route.ret.ok_type();
+            let doc = format!("Calls `{name}` and decodes the reply.");
+            let doc_with = format!("Calls `{name}` with options; returns the reply with its meta.");
+            quote! {
+                #(#user_docs)*
+                #[doc = ""]
+                #[doc = #doc]
+                #allow
+                pub async fn #ident(#session: &#session_ty, #arg_param) -> ::core::result::Result<#ok, #status> {
+                    #session.call::<#ok>(Self::#konst, #arg_expr).await
+                }
+
+                #[doc = #doc_with]
+                #allow
+                pub async fn #with(
+                    #session: &#session_ty,
+                    #arg_param
+                    #options: &#options_ty,
+                ) -> ::core::result::Result<#krate::__private::Reply<#ok>, #status> {
+                    #session.call_with::<#ok>(Self::#konst, #arg_expr, #options).await
+                }
+            }
+        }
+        Kind::Push => {
+            let doc = format!("Pushes to `{name}`; returns once the message is queued.");
+            let doc_with = format!("Pushes to `{name}` with options.");
+            quote! {
+                #(#user_docs)*
+                #[doc = ""]
+                #[doc = #doc]
+                #allow
+                pub async fn #ident(#session: &#session_ty, #arg_param) -> ::core::result::Result<(), #status> {
+                    #session.push(Self::#konst, #arg_expr).await
+                }
+
+                #[doc = #doc_with]
+                #allow
+                pub async fn #with(
+                    #session: &#session_ty,
+                    #arg_param
+                    #options: &#options_ty,
+                ) -> ::core::result::Result<(), #status> {
+                    #session.push_with(Self::#konst, #arg_expr, #options).await
+                }
+            }
+        }
+    };
+    quote! {
+        #[doc = #const_doc]
+        pub const #konst: &'static str = #name;
+
+        #body
+    }
+}
+
+fn register(service: &Service<'_>, args: &ServiceArgs) -> TokenStream {
+    let krate = &args.krate;
+    let ty = &service.type_name;
+    let self_ty = &service.original.self_ty;
+    let client = format_ident!("{}Client", ty);
+    let group = syn::Ident::new("group", Span::mixed_site());
+    let this = syn::Ident::new("this", Span::mixed_site());
+    let checks = service.routes.iter().map(|route| type_checks(route, krate));
+    let routes = service.routes.iter().map(|route| register_route(route, &client, krate, &group, &this));
+    quote! {
+        impl #krate::__private::Service for #self_ty {
+            fn register(self: #krate::__private::Arc<Self>, #group: &#krate::__private::Group) {
+                #(#checks)*
+                #(#routes)*
+            }
+        }
+    }
+}
+
+/// Compile-time checks placed at the user's types, so a wrong type is reported there.
+fn type_checks(route: &Route<'_>, krate: &syn::Path) -> TokenStream {
+    let mut out = TokenStream::new();
+    if let Some(arg) = route.arg {
+        out.extend(quote_spanned!(arg.span()=> #krate::__private::assert_decode::<#arg>();));
+    }
+    if let Ret::Plain(ok) | Ret::Result(ok) = &route.ret {
+        out.extend(quote_spanned!(ok.span()=> #krate::__private::assert_encode::<#ok>();));
+    }
+    out
+}
+
+fn register_route(
+    route: &Route<'_>,
+    client: &syn::Ident,
+    krate: &syn::Path,
+    group: &syn::Ident,
+    this: &syn::Ident,
+) -> TokenStream {
+    let method = route.ident();
+    let konst = const_ident(route);
+    let mixed = Span::mixed_site();
+    let ctx = syn::Ident::new("ctx", mixed);
+    let arg = syn::Ident::new("arg", mixed);
+    let (ctx_ty, register_fn) = match route.kind {
+        Kind::Call => (quote!(#krate::__private::CallCtx), quote!(route_call_fn)),
+        Kind::Push => (quote!(#krate::__private::PushCtx), quote!(route_push_fn)),
+    };
+    let ctx_param = if route.ctx { quote!(#ctx: #ctx_ty) } else { quote!(_: #ctx_ty) };
+    let (arg_param, arg_ty) = match route.arg {
+        Some(t) => (quote!(#arg), quote!(#t)),
+        None => (quote!(_), quote!(())),
+    };
+    let mut call_args = Vec::new();
+    if route.ctx {
+        call_args.push(quote!(&#ctx));
+    }
+    if route.arg.is_some() {
+        call_args.push(quote!(#arg));
+    }
+    let invoke = quote!(#this.#method(#(#call_args),*));
+    let invoke = if route.original.sig.asyncness.is_some() { quote!(#invoke.await) } else { invoke };
+    let result = match &route.ret {
+        Ret::Unit => quote!({ #invoke; ::core::result::Result::Ok(()) }),
+        Ret::Plain(_) => quote!(::core::result::Result::Ok(#invoke)),
+        Ret::Result(_) => quote!(::core::result::Result::map_err(#invoke, ::core::convert::Into::into)),
+    };
+    let sig_span = route.original.sig.span();
+    let assert_send = quote_spanned!(sig_span=> #krate::__private::assert_send);
+    quote! {
+        {
+            let #this = ::core::clone::Clone::clone(&self);
+            #group.#register_fn(#client::#konst, move |#ctx_param, #arg_param: #arg_ty| {
+                let #this = ::core::clone::Clone::clone(&#this);
+                #assert_send(async move { #result })
+            });
+        }
+    }
+}

@@ -1,0 +1,7 @@
+use teleport as tp;
+struct Svc;
+#[tp::service]
+impl Svc {
+    fn take(self) {}
+}
+fn main() {}
