@@ -16,8 +16,11 @@ pub(crate) struct ServiceArgs {
 }
 
 pub(crate) fn parse_service_args(args: TokenStream, cx: &mut Ctxt) -> ServiceArgs {
-    let mut out =
-        ServiceArgs { mapper: Mapper::Http, prefix: String::new(), krate: syn::parse_quote!(::teleport) };
+    let mut out = ServiceArgs {
+        mapper: Mapper::Http,
+        prefix: String::new(),
+        krate: syn::parse_quote!(::teleport),
+    };
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("mapper") {
             let lit: LitStr = meta.value()?.parse()?;
@@ -31,7 +34,10 @@ pub(crate) fn parse_service_args(args: TokenStream, cx: &mut Ctxt) -> ServiceArg
         } else if meta.path.is_ident("crate") {
             out.krate = meta.value()?.parse()?;
         } else {
-            cx.error(&meta.path, "unknown #[service] argument: expected `mapper`, `prefix` or `crate`");
+            cx.error(
+                &meta.path,
+                "unknown #[service] argument: expected `mapper`, `prefix` or `crate`",
+            );
             // Skip the value so parsing goes on with the next argument.
             if meta.input.peek(syn::Token![=]) {
                 let _: syn::Expr = meta.value()?.parse()?;
@@ -80,7 +86,10 @@ pub(crate) fn parse_method_args(attrs: &[Attribute], cx: &mut Ctxt) -> MethodArg
                 }
                 out.route = Some((lit.value(), lit.span()));
             } else {
-                cx.error(&meta.path, "unknown #[tp] key: expected `push`, `call`, `skip` or `route = \"...\"`");
+                cx.error(
+                    &meta.path,
+                    "unknown #[tp] key: expected `push`, `call`, `skip` or `route = \"...\"`",
+                );
                 if meta.input.peek(syn::Token![=]) {
                     let _: syn::Expr = meta.value()?.parse()?;
                 }

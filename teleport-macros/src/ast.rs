@@ -1,7 +1,9 @@
 //! The model of a service: its methods as routes, read from the impl block.
 
 use proc_macro2::Span;
-use syn::{FnArg, GenericArgument, ImplItem, ImplItemFn, ItemImpl, PathArguments, ReturnType, Type};
+use syn::{
+    FnArg, GenericArgument, ImplItem, ImplItemFn, ItemImpl, PathArguments, ReturnType, Type,
+};
 
 use crate::args::{Kind, ServiceArgs, parse_method_args};
 use crate::ctxt::Ctxt;
@@ -50,9 +52,13 @@ impl Route<'_> {
     }
 }
 
-pub(crate) fn parse<'a>(item: &'a ItemImpl, args: &ServiceArgs, cx: &mut Ctxt) -> Option<Service<'a>> {
-    check_impl(item, cx);
-    let type_name = self_type_name(&item.self_ty, cx)?;
+pub(crate) fn parse<'a>(
+    item: &'a ItemImpl,
+    args: &ServiceArgs,
+    cx: &mut Ctxt,
+) -> Option<Service<'a>> {
+    let generic = check_impl(item, cx);
+    let type_name = self_type_name(&item.self_ty, generic, cx)?;
     let mut routes = Vec::new();
     for impl_item in &item.items {
         match impl_item {
@@ -70,20 +76,23 @@ pub(crate) fn parse<'a>(item: &'a ItemImpl, args: &ServiceArgs, cx: &mut Ctxt) -
     Some(Service { original: item, type_name, routes })
 }
 
-fn check_impl(item: &ItemImpl, cx: &mut Ctxt) {
+/// Checks the impl block itself; returns whether it is generic (already reported).
+fn check_impl(item: &ItemImpl, cx: &mut Ctxt) -> bool {
     if let Some((_, path, _)) = &item.trait_ {
         cx.error(path, "#[service] goes on an inherent impl block, not a trait impl");
     }
-    if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
+    let generic = !item.generics.params.is_empty() || item.generics.where_clause.is_some();
+    if generic {
         cx.error(&item.generics, "#[service] does not support generic impl blocks");
     }
+    generic
 }
 
-fn self_type_name(ty: &Type, cx: &mut Ctxt) -> Option<syn::Ident> {
+fn self_type_name(ty: &Type, generic: bool, cx: &mut Ctxt) -> Option<syn::Ident> {
     if let Type::Path(path) = ty {
         if path.qself.is_none() {
             if let Some(last) = path.path.segments.last() {
-                if last.arguments.is_empty() {
+                if last.arguments.is_empty() || generic {
                     return Some(last.ident.clone());
                 }
             }
@@ -93,14 +102,22 @@ fn self_type_name(ty: &Type, cx: &mut Ctxt) -> Option<syn::Ident> {
     None
 }
 
-fn parse_method<'a>(method: &'a ImplItemFn, type_name: &syn::Ident, args: &ServiceArgs, cx: &mut Ctxt) -> Option<Route<'a>> {
+fn parse_method<'a>(
+    method: &'a ImplItemFn,
+    type_name: &syn::Ident,
+    args: &ServiceArgs,
+    cx: &mut Ctxt,
+) -> Option<Route<'a>> {
     let margs = parse_method_args(&method.attrs, cx);
     if margs.skip {
         return None;
     }
     let sig = &method.sig;
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
-        cx.error(&sig.generics, "service methods cannot be generic: the route needs concrete types");
+        cx.error(
+            &sig.generics,
+            "service methods cannot be generic: the route needs concrete types",
+        );
     }
     check_receiver(method, cx);
     let (ctx, arg) = parse_inputs(method, margs.kind, cx);
@@ -122,7 +139,12 @@ fn parse_method<'a>(method: &'a ImplItemFn, type_name: &syn::Ident, args: &Servi
         None => {
             let method_name = sig.ident.to_string();
             let method_name = method_name.strip_prefix("r#").unwrap_or(&method_name);
-            let name = teleport_mapper::route_name(args.mapper, &args.prefix, &type_name.to_string(), method_name);
+            let name = teleport_mapper::route_name(
+                args.mapper,
+                &args.prefix,
+                &type_name.to_string(),
+                method_name,
+            );
             (name, sig.ident.span())
         }
     };

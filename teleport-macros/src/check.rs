@@ -26,7 +26,10 @@ pub(crate) fn check(service: &Service<'_>, cx: &mut Ctxt) {
         if let Some(clash) = methods.get(&generated) {
             cx.error(
                 clash,
-                format!("`{generated}` clashes with the client function generated for `{}`: rename it", route.ident()),
+                format!(
+                    "`{generated}` clashes with the client function generated for `{}`: rename it",
+                    route.ident()
+                ),
             );
         }
     }

@@ -62,7 +62,8 @@ fn client(service: &Service<'_>, args: &ServiceArgs) -> TokenStream {
     let krate = &args.krate;
     let ty = &service.type_name;
     let client = format_ident!("{}Client", ty);
-    let struct_doc = format!("Typed client of the [`{ty}`] service: one associated function per route.");
+    let struct_doc =
+        format!("Typed client of the [`{ty}`] service: one associated function per route.");
     let items = service.routes.iter().map(|route| client_items(route, ty, krate));
     quote! {
         #[doc = #struct_doc]
@@ -95,9 +96,14 @@ fn client_items(route: &Route<'_>, ty: &syn::Ident, krate: &syn::Path) -> TokenS
     let status = quote!(#krate::__private::Status);
     let session_ty = quote!(#krate::__private::Session);
     let options_ty = quote!(#krate::__private::CallOptions);
+    let ok = route.ret.ok_type();
+    let arg_bound = route.arg.map(|t| bound(t, krate, "EncodeBody"));
+    let ok_bound = match &route.ret {
+        Ret::Plain(t) | Ret::Result(t) => Some(bound(t, krate, "DecodeBody")),
+        Ret::Unit => None,
+    };
     let body = match route.kind {
         Kind::Call => {
-            let ok = route.ret.ok_type();
             let doc = format!("Calls `{name}` and decodes the reply.");
             let doc_with = format!("Calls `{name}` with options; returns the reply with its meta.");
             quote! {
@@ -105,7 +111,11 @@ fn client_items(route: &Route<'_>, ty: &syn::Ident, krate: &syn::Path) -> TokenS
                 #[doc = ""]
                 #[doc = #doc]
                 #allow
-                pub async fn #ident(#session: &#session_ty, #arg_param) -> ::core::result::Result<#ok, #status> {
+                pub async fn #ident(#session: &#session_ty, #arg_param) -> ::core::result::Result<#ok, #status>
+                where
+                    #arg_bound
+                    #ok_bound
+                {
                     #session.call::<#ok>(Self::#konst, #arg_expr).await
                 }
 
@@ -115,7 +125,11 @@ fn client_items(route: &Route<'_>, ty: &syn::Ident, krate: &syn::Path) -> TokenS
                     #session: &#session_ty,
                     #arg_param
                     #options: &#options_ty,
-                ) -> ::core::result::Result<#krate::__private::Reply<#ok>, #status> {
+                ) -> ::core::result::Result<#krate::__private::Reply<#ok>, #status>
+                where
+                    #arg_bound
+                    #ok_bound
+                {
                     #session.call_with::<#ok>(Self::#konst, #arg_expr, #options).await
                 }
             }
@@ -128,7 +142,10 @@ fn client_items(route: &Route<'_>, ty: &syn::Ident, krate: &syn::Path) -> TokenS
                 #[doc = ""]
                 #[doc = #doc]
                 #allow
-                pub async fn #ident(#session: &#session_ty, #arg_param) -> ::core::result::Result<(), #status> {
+                pub async fn #ident(#session: &#session_ty, #arg_param) -> ::core::result::Result<(), #status>
+                where
+                    #arg_bound
+                {
                     #session.push(Self::#konst, #arg_expr).await
                 }
 
@@ -138,7 +155,10 @@ fn client_items(route: &Route<'_>, ty: &syn::Ident, krate: &syn::Path) -> TokenS
                     #session: &#session_ty,
                     #arg_param
                     #options: &#options_ty,
-                ) -> ::core::result::Result<(), #status> {
+                ) -> ::core::result::Result<(), #status>
+                where
+                    #arg_bound
+                {
                     #session.push_with(Self::#konst, #arg_expr, #options).await
                 }
             }
@@ -154,47 +174,83 @@ fn client_items(route: &Route<'_>, ty: &syn::Ident, krate: &syn::Path) -> TokenS
 
 fn register(service: &Service<'_>, args: &ServiceArgs) -> TokenStream {
     let krate = &args.krate;
-    let ty = &service.type_name;
     let self_ty = &service.original.self_ty;
-    let client = format_ident!("{}Client", ty);
+    let client = format_ident!("{}Client", service.type_name);
     let group = syn::Ident::new("group", Span::mixed_site());
-    let this = syn::Ident::new("this", Span::mixed_site());
-    let checks = service.routes.iter().map(|route| type_checks(route, krate));
-    let routes = service.routes.iter().map(|route| register_route(route, &client, krate, &group, &this));
+    let routes =
+        service.routes.iter().map(|route| register_route(route, &client, krate, self_ty, &group));
     quote! {
         impl #krate::__private::Service for #self_ty {
             fn register(self: #krate::__private::Arc<Self>, #group: &#krate::__private::Group) {
-                #(#checks)*
                 #(#routes)*
             }
         }
     }
 }
 
-/// Compile-time checks placed at the user's types, so a wrong type is reported there.
-fn type_checks(route: &Route<'_>, krate: &syn::Path) -> TokenStream {
-    let mut out = TokenStream::new();
+/// `ty: krate::__private::Trait,` with every token spanned at the user's type, so that an
+/// unmet bound is reported on the user's line.
+fn bound(ty: &syn::Type, krate: &syn::Path, trait_name: &str) -> TokenStream {
+    let span = ty.span();
+    let trait_ident = syn::Ident::new(trait_name, span);
+    let path = respan(quote!(#krate::__private::#trait_ident), span);
+    quote_spanned!(span=> #ty: #path,)
+}
+
+/// Moves every token to the location of `span`, keeping how each name resolves (hygiene).
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tt| {
+            let located = tt.span().located_at(span);
+            if let proc_macro2::TokenTree::Group(group) = &tt {
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(located);
+                tt = proc_macro2::TokenTree::Group(inner);
+            } else {
+                tt.set_span(located);
+            }
+            tt
+        })
+        .collect()
+}
+
+/// The bounds a route's types must meet, spanned at the user's types so that a wrong type
+/// is reported there rather than inside generated code.
+fn type_bounds(route: &Route<'_>, krate: &syn::Path) -> (TokenStream, Span) {
+    let mut bounds = TokenStream::new();
+    let mut span = route.ident().span();
     if let Some(arg) = route.arg {
-        out.extend(quote_spanned!(arg.span()=> #krate::__private::assert_decode::<#arg>();));
+        bounds.extend(bound(arg, krate, "DecodeBody"));
+        span = arg.span();
     }
     if let Ret::Plain(ok) | Ret::Result(ok) = &route.ret {
-        out.extend(quote_spanned!(ok.span()=> #krate::__private::assert_encode::<#ok>();));
+        bounds.extend(bound(ok, krate, "EncodeBody"));
+        if route.arg.is_none() {
+            span = ok.span();
+        }
     }
-    out
+    (bounds, span)
 }
 
 fn register_route(
     route: &Route<'_>,
     client: &syn::Ident,
     krate: &syn::Path,
+    self_ty: &syn::Type,
     group: &syn::Ident,
-    this: &syn::Ident,
 ) -> TokenStream {
     let method = route.ident();
     let konst = const_ident(route);
     let mixed = Span::mixed_site();
-    let ctx = syn::Ident::new("ctx", mixed);
-    let arg = syn::Ident::new("arg", mixed);
+    let (this, ctx, arg) = (
+        syn::Ident::new("this", mixed),
+        syn::Ident::new("ctx", mixed),
+        syn::Ident::new("arg", mixed),
+    );
+    let inner =
+        format_ident!("__route_{}", method.to_string().trim_start_matches("r#"), span = mixed);
     let (ctx_ty, register_fn) = match route.kind {
         Kind::Call => (quote!(#krate::__private::CallCtx), quote!(route_call_fn)),
         Kind::Push => (quote!(#krate::__private::PushCtx), quote!(route_push_fn)),
@@ -212,21 +268,39 @@ fn register_route(
         call_args.push(quote!(#arg));
     }
     let invoke = quote!(#this.#method(#(#call_args),*));
-    let invoke = if route.original.sig.asyncness.is_some() { quote!(#invoke.await) } else { invoke };
+    let invoke =
+        if route.original.sig.asyncness.is_some() { quote!(#invoke.await) } else { invoke };
     let result = match &route.ret {
         Ret::Unit => quote!({ #invoke; ::core::result::Result::Ok(()) }),
         Ret::Plain(_) => quote!(::core::result::Result::Ok(#invoke)),
-        Ret::Result(_) => quote!(::core::result::Result::map_err(#invoke, ::core::convert::Into::into)),
+        Ret::Result(_) => {
+            quote!(::core::result::Result::map_err(#invoke, ::core::convert::Into::into))
+        }
     };
     let sig_span = route.original.sig.span();
-    let assert_send = quote_spanned!(sig_span=> #krate::__private::assert_send);
-    quote! {
-        {
-            let #this = ::core::clone::Clone::clone(&self);
-            #group.#register_fn(#client::#konst, move |#ctx_param, #arg_param: #arg_ty| {
+    let assert_send = quote!(#krate::__private::assert_send);
+    // Located at the user's signature: a future that is not `Send` is reported there.
+    let handler = respan(
+        quote! {
+            move |#ctx_param, #arg_param: #arg_ty| {
                 let #this = ::core::clone::Clone::clone(&#this);
                 #assert_send(async move { #result })
-            });
+            }
+        },
+        sig_span,
+    );
+    let registration = respan(quote!(#group.#register_fn(#client::#konst, #handler)), sig_span);
+    let (bounds, bounds_span) = type_bounds(route, krate);
+    let call_inner =
+        respan(quote!(#inner(::core::clone::Clone::clone(&self), #group)), bounds_span);
+    quote! {
+        #[allow(non_snake_case)]
+        fn #inner(#this: #krate::__private::Arc<#self_ty>, #group: &#krate::__private::Group)
+        where
+            #bounds
+        {
+            #registration;
         }
+        #call_inner;
     }
 }

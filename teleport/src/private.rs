@@ -10,13 +10,6 @@ pub use crate::service::Service;
 pub use crate::session::{CallOptions, Reply, Session};
 pub use crate::status::Status;
 
-/// Checks at compile time that a handler argument can be read from a body; generated code
-/// calls it with the span of the user's type, so the error points there.
-pub const fn assert_decode<T: DecodeBody>() {}
-
-/// Checks at compile time that a handler result can be written as a body.
-pub const fn assert_encode<T: EncodeBody>() {}
-
 /// Checks at compile time that a handler's future can move between threads.
 pub fn assert_send<F: core::future::Future + Send>(future: F) -> F {
     future

@@ -13,8 +13,11 @@ impl Peer {
     pub async fn shutdown(&self, timeout: Duration) {
         let deadline = Instant::now() + timeout;
         self.inner.shutting_down.store(true, Ordering::Release);
-        for task in self.inner.accept_loops.lock().drain(..) {
+        let accept_loops: Vec<_> = self.inner.accept_loops.lock().drain(..).collect();
+        for task in accept_loops {
+            // Awaiting the aborted task drops its listener: the port is free on return.
             task.abort();
+            let _ = task.await;
         }
         loop {
             let idle = self.inner.idle.notified();

@@ -3,7 +3,7 @@ struct Svc;
 #[tp::service]
 impl Svc {
     fn take(self) {}
-    fn pair(&self, a: i64, b: i64) {}
+    fn pair(&self, _a: i64, _b: i64) {}
     #[tp(push)]
     fn notify(&self) -> i64 {
         1
