@@ -43,7 +43,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (_, alice) = &sessions[0];
     let options = CallOptions::new().set_meta("author", "alice");
     let reply = alice.call_with::<i64>("/math/add", &[1, 2, 3, 4, 5], &options).await?;
-    println!("call /math/add [1,2,3,4,5] = {} (echo-author: {:?})", reply.value, reply.meta.get("echo-author"));
+    println!(
+        "call /math/add [1,2,3,4,5] = {} (echo-author: {:?})",
+        reply.value,
+        reply.meta.get("echo-author")
+    );
 
     // A push from the server to one client, then a broadcast to every session.
     let first = server.sessions().into_iter().next().ok_or("no session")?;

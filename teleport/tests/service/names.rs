@@ -77,7 +77,12 @@ fn design_table_through_the_macro() {
     let table = [
         (http::MathClient::ADD, "/math/add", rpc::MathClient::ADD, "Math.Add"),
         (http::HelloClient::SAY, "/hello/say", rpc::HelloClient::SAY, "Hello.Say"),
-        (http::MathClient::SAY_HELLO, "/math/say_hello", rpc::MathClient::SAY_HELLO, "Math.SayHello"),
+        (
+            http::MathClient::SAY_HELLO,
+            "/math/say_hello",
+            rpc::MathClient::SAY_HELLO,
+            "Math.SayHello",
+        ),
         (http::MathV2Client::ADD, "/math_v2/add", rpc::MathV2Client::ADD, "MathV2.Add"),
         (http::MathClient::V2__ADD, "/math/v2/add", rpc::MathClient::V2__ADD, "Math.V2.Add"),
     ];
