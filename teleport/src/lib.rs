@@ -56,9 +56,9 @@ pub use message::{Message, MessageType, Meta};
 pub use peer::{Peer, PeerBuilder, PeerConfig};
 pub use plugin::Plugin;
 pub use proto::{Proto, ProtoError, RawProto};
+pub use service::Service;
 pub use session::{CallOptions, Reply, Session, SessionState};
 pub use status::Status;
-pub use service::Service;
 pub use teleport_macros::service;
 pub use xfer::{XferFilter, XferPipe, XferRegistry};
 
