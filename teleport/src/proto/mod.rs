@@ -5,6 +5,7 @@
 //! [`RawProto`], byte-compatible with Go eRPC v6.
 
 mod cursor;
+mod frame;
 mod raw;
 
 use bytes::BytesMut;

@@ -9,19 +9,18 @@
 
 use std::sync::Arc;
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{BufMut, BytesMut};
 
+use super::frame::Framing;
 use super::{Cursor, Limits, Proto, ProtoError};
 use crate::message::{Message, MessageType, Meta};
 use crate::status::Status;
 use crate::xfer::{XferPipe, XferRegistry};
 
-/// Length prefix plus pipe length: the least any frame holds.
-const MIN_FRAME: usize = 5;
 /// The fixed part of an unfiltered payload: every length byte, the type and the codec.
 const MIN_PAYLOAD: usize = 8;
-/// The most the decoder reserves beyond what is buffered while a frame is incomplete.
-const MAX_RESERVE_AHEAD: usize = 64 << 10;
+/// The length prefix counts itself.
+const FRAMING: Framing = Framing { counts_itself: true, min_payload: MIN_PAYLOAD };
 
 /// Go eRPC v6's raw protocol (its id 6), the default.
 #[derive(Clone, Debug, Default)]
@@ -67,46 +66,6 @@ impl RawProto {
         Ok(())
     }
 
-    fn encode_frame(&self, msg: &Message, dst: &mut BytesMut) -> Result<(), ProtoError> {
-        let start = dst.len();
-        dst.put_u32(0);
-        dst.put_u8(msg.xfer_pipe.len() as u8);
-        dst.put_slice(msg.xfer_pipe.ids());
-        if msg.xfer_pipe.is_empty() {
-            self.encode_payload(msg, dst)?;
-        } else {
-            let mut plain = BytesMut::new();
-            self.encode_payload(msg, &mut plain)?;
-            dst.put_slice(&msg.xfer_pipe.pack(&self.filters, plain.freeze())?);
-        }
-        let len = dst.len() - start;
-        // The prefix is a u32, whatever the configured limit says.
-        let max = self.limits.max_frame.min(u32::MAX as usize);
-        if len > max {
-            return Err(ProtoError::FrameTooLarge { len: len as u64, max });
-        }
-        dst[start..start + 4].copy_from_slice(&(len as u32).to_be_bytes());
-        Ok(())
-    }
-
-    fn decode_frame(&self, frame: Bytes) -> Result<Message, ProtoError> {
-        let mut cursor = Cursor::new(frame.slice(4..));
-        let pipe_len = cursor.u8("xfer pipe length")?;
-        let ids = cursor.take(usize::from(pipe_len), "xfer pipe")?;
-        let xfer_pipe = XferPipe::from_ids(&ids)?;
-        let mut payload = cursor.rest();
-        if xfer_pipe.is_empty() {
-            if payload.len() < MIN_PAYLOAD {
-                return Err(ProtoError::FrameTooShort { len: frame.len() as u64 });
-            }
-        } else {
-            payload = xfer_pipe.unpack(&self.filters, payload, self.limits.max_frame)?;
-        }
-        let mut msg = self.decode_payload(Cursor::new(payload))?;
-        msg.xfer_pipe = xfer_pipe;
-        Ok(msg)
-    }
-
     fn decode_payload(&self, mut cursor: Cursor) -> Result<Message, ProtoError> {
         let seq_len = cursor.u8("seq length")?;
         let seq = decode_seq(&cursor.take(usize::from(seq_len), "seq")?)?;
@@ -144,36 +103,13 @@ impl Proto for RawProto {
     }
 
     fn encode(&self, msg: &Message, dst: &mut BytesMut) -> Result<(), ProtoError> {
-        if msg.body.len() > self.limits.max_frame {
-            let len = msg.body.len() as u64;
-            return Err(ProtoError::FrameTooLarge { len, max: self.limits.max_frame });
-        }
-        let start = dst.len();
-        let result = self.encode_frame(msg, dst);
-        if result.is_err() {
-            dst.truncate(start);
-        }
-        result
+        FRAMING.encode(&self.limits, &self.filters, msg, dst, |dst| self.encode_payload(msg, dst))
     }
 
     fn decode(&self, src: &mut BytesMut) -> Result<Option<Message>, ProtoError> {
-        let Some(prefix) = src.get(..4) else {
-            return Ok(None);
-        };
-        let len = u32::from_be_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]) as usize;
-        if len < MIN_FRAME {
-            return Err(ProtoError::FrameTooShort { len: len as u64 });
-        }
-        if len > self.limits.max_frame {
-            return Err(ProtoError::FrameTooLarge { len: len as u64, max: self.limits.max_frame });
-        }
-        if src.len() < len {
-            // Make room for what is likely to come next, not for everything the prefix
-            // claims: a few bytes announcing a large frame must not pin that much memory.
-            src.reserve((len - src.len()).min(MAX_RESERVE_AHEAD));
-            return Ok(None);
-        }
-        self.decode_frame(src.split_to(len).freeze()).map(Some)
+        FRAMING.decode(&self.limits, &self.filters, src, |payload| {
+            self.decode_payload(Cursor::new(payload))
+        })
     }
 }
 
@@ -233,6 +169,8 @@ pub(crate) fn decode_seq(digits: &[u8]) -> Result<i32, ProtoError> {
 
 #[cfg(test)]
 mod tests {
+    use bytes::Bytes;
+
     use super::*;
 
     #[test]

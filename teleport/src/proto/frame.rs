@@ -1,0 +1,147 @@
+//! The framing every protocol shares: a length prefix, the transfer pipe, then a payload that
+//! the pipe transforms.
+//!
+//! ```text
+//! u32 length | u8 pipe length | pipe ids | payload (transformed by the pipe)
+//! ```
+//!
+//! Go eRPC's raw protocol counts the prefix's own 4 bytes in the length; its json and
+//! protobuf protocols count only what follows the prefix. Everything else is common: the
+//! limits, checked from the prefix before anything is allocated; the bounded reservation
+//! while a frame is incomplete; and the promise that a failed encode appends nothing.
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use super::{Cursor, Limits, ProtoError};
+use crate::message::Message;
+use crate::xfer::{XferPipe, XferRegistry};
+
+/// The most the decoder reserves beyond what is buffered while a frame is incomplete.
+const MAX_RESERVE_AHEAD: usize = 64 << 10;
+
+/// How a protocol lays out the frame around its payload.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Framing {
+    /// Whether the length prefix counts its own 4 bytes (raw) or only what follows (json,
+    /// protobuf).
+    pub(crate) counts_itself: bool,
+    /// The fewest bytes an unfiltered payload may hold; a shorter one is
+    /// [`ProtoError::FrameTooShort`].
+    pub(crate) min_payload: usize,
+}
+
+impl Framing {
+    /// The bytes of the prefix itself that its value counts: 4 or 0.
+    fn counted_prefix(self) -> usize {
+        if self.counts_itself { 4 } else { 0 }
+    }
+
+    /// Appends the frame of `msg` to `dst`, with `payload` writing the plain payload. On
+    /// error nothing is appended.
+    pub(crate) fn encode(
+        self,
+        limits: &Limits,
+        filters: &XferRegistry,
+        msg: &Message,
+        dst: &mut BytesMut,
+        payload: impl FnOnce(&mut BytesMut) -> Result<(), ProtoError>,
+    ) -> Result<(), ProtoError> {
+        // Refuse what cannot fit before copying any of it.
+        if msg.body.len() > limits.max_frame {
+            let len = msg.body.len() as u64;
+            return Err(ProtoError::FrameTooLarge { len, max: limits.max_frame });
+        }
+        let start = dst.len();
+        let result = self.encode_frame(limits, filters, &msg.xfer_pipe, dst, payload);
+        if result.is_err() {
+            dst.truncate(start);
+        }
+        result
+    }
+
+    fn encode_frame(
+        self,
+        limits: &Limits,
+        filters: &XferRegistry,
+        pipe: &XferPipe,
+        dst: &mut BytesMut,
+        payload: impl FnOnce(&mut BytesMut) -> Result<(), ProtoError>,
+    ) -> Result<(), ProtoError> {
+        let start = dst.len();
+        dst.put_u32(0);
+        dst.put_u8(pipe.len() as u8);
+        dst.put_slice(pipe.ids());
+        if pipe.is_empty() {
+            payload(dst)?;
+        } else {
+            let mut plain = BytesMut::new();
+            payload(&mut plain)?;
+            dst.put_slice(&pipe.pack(filters, plain.freeze())?);
+        }
+        let len = dst.len() - start - 4 + self.counted_prefix();
+        // The prefix is a u32, whatever the configured limit says.
+        let max = limits.max_frame.min(u32::MAX as usize);
+        if len > max {
+            return Err(ProtoError::FrameTooLarge { len: len as u64, max });
+        }
+        dst[start..start + 4].copy_from_slice(&(len as u32).to_be_bytes());
+        Ok(())
+    }
+
+    /// Takes one whole frame from the front of `src` and reads its payload with `payload`,
+    /// or returns `Ok(None)` and leaves `src` as it is until one is buffered.
+    pub(crate) fn decode(
+        self,
+        limits: &Limits,
+        filters: &XferRegistry,
+        src: &mut BytesMut,
+        payload: impl FnOnce(Bytes) -> Result<Message, ProtoError>,
+    ) -> Result<Option<Message>, ProtoError> {
+        let Some(prefix) = src.get(..4) else {
+            return Ok(None);
+        };
+        let len = u32::from_be_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]) as usize;
+        if len < self.counted_prefix() + 1 {
+            return Err(ProtoError::FrameTooShort { len: len as u64 });
+        }
+        if len > limits.max_frame {
+            return Err(ProtoError::FrameTooLarge { len: len as u64, max: limits.max_frame });
+        }
+        let too_large = ProtoError::FrameTooLarge { len: len as u64, max: limits.max_frame };
+        let total = (len - self.counted_prefix()).checked_add(4).ok_or(too_large)?;
+        if src.len() < total {
+            // Make room for what is likely to come next, not for everything the prefix
+            // claims: a few bytes announcing a large frame must not pin that much memory.
+            src.reserve((total - src.len()).min(MAX_RESERVE_AHEAD));
+            return Ok(None);
+        }
+        let frame = src.split_to(total).freeze();
+        let (xfer_pipe, plain) = self.unwrap_payload(limits, filters, frame, len)?;
+        let mut msg = payload(plain)?;
+        msg.xfer_pipe = xfer_pipe;
+        Ok(Some(msg))
+    }
+
+    /// Reads the pipe of a whole frame and undoes it, giving the plain payload.
+    fn unwrap_payload(
+        self,
+        limits: &Limits,
+        filters: &XferRegistry,
+        frame: Bytes,
+        len: usize,
+    ) -> Result<(XferPipe, Bytes), ProtoError> {
+        let mut cursor = Cursor::new(frame.slice(4..));
+        let pipe_len = cursor.u8("xfer pipe length")?;
+        let ids = cursor.take(usize::from(pipe_len), "xfer pipe")?;
+        let xfer_pipe = XferPipe::from_ids(&ids)?;
+        let mut payload = cursor.rest();
+        if xfer_pipe.is_empty() {
+            if payload.len() < self.min_payload {
+                return Err(ProtoError::FrameTooShort { len: len as u64 });
+            }
+        } else {
+            payload = xfer_pipe.unpack(filters, payload, limits.max_frame)?;
+        }
+        Ok((xfer_pipe, payload))
+    }
+}
