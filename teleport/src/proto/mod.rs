@@ -6,10 +6,12 @@
 
 mod cursor;
 mod frame;
+mod json;
 mod raw;
 
 use bytes::BytesMut;
 
+pub use json::JsonProto;
 pub use raw::RawProto;
 
 pub(crate) use cursor::Cursor;
