@@ -7,11 +7,15 @@
 mod cursor;
 mod frame;
 mod json;
+#[cfg(feature = "protobuf")]
+mod protobuf;
 mod raw;
 
 use bytes::BytesMut;
 
 pub use json::JsonProto;
+#[cfg(feature = "protobuf")]
+pub use protobuf::ProtobufProto;
 pub use raw::RawProto;
 
 pub(crate) use cursor::Cursor;
