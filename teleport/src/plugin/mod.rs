@@ -85,8 +85,9 @@ pub trait Plugin: Send + Sync + 'static {
     fn pre_read_header(&self, session: &Session) -> HookResult {
         Ok(())
     }
-    /// A call's header was read.
-    fn post_read_call_header(&self, ctx: &CallCtx) -> HookResult {
+    /// A call's header was read, before routing: the hook may rewrite the service method
+    /// or meta (the route is looked up afterwards).
+    fn post_read_call_header(&self, session: &Session, msg: &mut Message) -> HookResult {
         Ok(())
     }
     /// A call's body is about to be decoded.
@@ -97,8 +98,9 @@ pub trait Plugin: Send + Sync + 'static {
     fn post_read_call_body(&self, ctx: &CallCtx) -> HookResult {
         Ok(())
     }
-    /// A push's header was read.
-    fn post_read_push_header(&self, ctx: &PushCtx) -> HookResult {
+    /// A push's header was read, before routing: the hook may rewrite the service method
+    /// or meta.
+    fn post_read_push_header(&self, session: &Session, msg: &mut Message) -> HookResult {
         Ok(())
     }
     /// A push's body is about to be decoded.
@@ -109,8 +111,9 @@ pub trait Plugin: Send + Sync + 'static {
     fn post_read_push_body(&self, ctx: &PushCtx) -> HookResult {
         Ok(())
     }
-    /// A reply's header was read.
-    fn post_read_reply_header(&self, session: &Session, msg: &Message) -> HookResult {
+    /// A reply's header was read: the hook may change the message (decrypt its body...)
+    /// before it is decoded.
+    fn post_read_reply_header(&self, session: &Session, msg: &mut Message) -> HookResult {
         Ok(())
     }
     /// A reply's body is about to be decoded.

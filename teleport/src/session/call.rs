@@ -154,8 +154,8 @@ impl Session {
         timeout: Option<Duration>,
     ) -> Result<Message, Status> {
         let deadline = self.deadline(timeout);
-        let reply = self.call_message(msg, deadline).await?;
-        self.reply_hooks(&reply)?;
+        let mut reply = self.call_message(msg, deadline).await?;
+        self.reply_hooks(&mut reply)?;
         if !reply.status.is_ok() {
             return Err(reply.status);
         }
@@ -237,6 +237,7 @@ impl Session {
             socket.pending.take(seq);
             return Err(status);
         }
+        self.touch_write();
         if !plugins.is_empty() {
             let _ = plugins.run(|p| p.post_write_call(self, &msg));
         }
@@ -264,13 +265,14 @@ impl Session {
             plugins.run(|p| p.pre_write_push(self, &mut msg))?;
         }
         with_deadline(deadline, socket.send(&msg)).await?.map_err(|e| e.into_status())?;
+        self.touch_write();
         if !plugins.is_empty() {
             let _ = plugins.run(|p| p.post_write_push(self, &msg));
         }
         Ok(())
     }
 
-    fn reply_hooks(&self, reply: &Message) -> Result<(), Status> {
+    fn reply_hooks(&self, reply: &mut Message) -> Result<(), Status> {
         let plugins = self.peer().plugins();
         if plugins.is_empty() {
             return Ok(());
@@ -279,8 +281,8 @@ impl Session {
         plugins.run(|p| p.pre_read_reply_body(self, reply))
     }
 
-    fn decode_reply<R: DecodeBody>(&self, reply: Message) -> Result<Reply<R>, Status> {
-        self.reply_hooks(&reply)?;
+    fn decode_reply<R: DecodeBody>(&self, mut reply: Message) -> Result<Reply<R>, Status> {
+        self.reply_hooks(&mut reply)?;
         if !reply.status.is_ok() {
             return Err(reply.status);
         }

@@ -99,7 +99,7 @@ async fn read_frames(session: &Session, socket: &Arc<Socket>, mut reader: BoxRea
             () = socket.closed() => return Ended::Closed,
             read = read => match read {
                 Ok(0) => return Ended::Eof,
-                Ok(_) => {}
+                Ok(_) => session.touch_read(),
                 Err(ended) => return ended,
             },
         }
@@ -123,14 +123,17 @@ async fn dispatch(
             }
             None => tracing::debug!(seq = msg.seq, "late or unknown reply discarded"),
         },
-        MessageType::Call => {
+        _ if !socket.gate_is_open() => {
+            // Before the connect plugins are done, the first message waits for them (an auth
+            // plugin takes it); reading stops until the session opens.
+            socket.park_early(msg);
             socket.gate_opened().await;
-            handle_call(session, socket, limit, msg).await;
+            if let Some(msg) = socket.take_early() {
+                Box::pin(dispatch(session, socket, limit, msg)).await?;
+            }
         }
-        MessageType::Push => {
-            socket.gate_opened().await;
-            handle_push(session, limit, msg).await;
-        }
+        MessageType::Call => handle_call(session, socket, limit, msg).await,
+        MessageType::Push => handle_push(session, limit, msg).await,
         MessageType::AuthCall => {
             let status =
                 Status::with_code(status::CODE_MTYPE_NOT_ALLOWED, "no auth plugin on this peer");
@@ -146,17 +149,17 @@ async fn handle_call(
     session: &Session,
     socket: &Arc<Socket>,
     limit: &Arc<Semaphore>,
-    msg: Message,
+    mut msg: Message,
 ) {
     let peer = session.peer();
-    let route = peer.lookup_call(msg.path());
-    let plugins = route.as_ref().map_or_else(|| peer.plugins().clone(), |r| r.plugins.clone());
-    let ctx = CallCtx::new(session.clone(), msg, plugins);
     let refused = if peer.is_shutting_down() {
         Err(Status::with_code(status::CODE_SERVICE_UNAVAILABLE, "the peer is shutting down"))
     } else {
-        peer.plugins().run(|p| p.post_read_call_header(&ctx))
+        peer.plugins().run(|p| p.post_read_call_header(session, &mut msg))
     };
+    let route = peer.lookup_call(msg.path());
+    let plugins = route.as_ref().map_or_else(|| peer.plugins().clone(), |r| r.plugins.clone());
+    let ctx = CallCtx::new(session.clone(), msg, plugins);
     let route = match (refused, route) {
         (Err(status), _) => return send_reply(&ctx, socket, Err(status)).await,
         (Ok(()), None) => {
@@ -241,22 +244,23 @@ async fn send_reply(ctx: &CallCtx, socket: &Socket, result: Result<Bytes, Status
         other => other,
     };
     if let Ok(size) = written {
+        ctx.session().touch_write();
         let _ = plugins.run(|p| p.post_write_reply(ctx, &reply));
         log_handled(ctx, "call", &reply.status, size);
     }
 }
 
-async fn handle_push(session: &Session, limit: &Arc<Semaphore>, msg: Message) {
+async fn handle_push(session: &Session, limit: &Arc<Semaphore>, mut msg: Message) {
     let peer = session.peer();
+    if let Err(status) = peer.plugins().run(|p| p.post_read_push_header(session, &mut msg)) {
+        tracing::debug!(route = msg.path(), %status, "push refused by a plugin");
+        return;
+    }
     let Some(route) = peer.lookup_push(msg.path()) else {
         tracing::info!(route = msg.path(), remote = %session.remote_addr(), "push to an unknown route dropped");
         return;
     };
     let ctx = PushCtx::new(session.clone(), msg, route.plugins.clone());
-    if let Err(status) = peer.plugins().run(|p| p.post_read_push_header(&ctx)) {
-        tracing::debug!(route = ctx.path(), %status, "push refused by a plugin");
-        return;
-    }
     let Ok(permit) = limit.clone().acquire_owned().await else { return };
     let in_flight = peer.track_handler();
     tokio::spawn(async move {

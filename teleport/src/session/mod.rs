@@ -3,11 +3,12 @@
 
 mod call;
 mod dispatch;
+mod handshake;
 mod redial;
 mod store;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::{Mutex, RwLock};
@@ -60,6 +61,9 @@ pub(crate) struct SessionInner {
     redial: Option<RedialTarget>,
     closing: AtomicBool,
     finalized: AtomicBool,
+    /// Milliseconds from `created_at` to the last read and the last write.
+    last_read_ms: AtomicU64,
+    last_write_ms: AtomicU64,
 }
 
 /// A session: a cheap-to-clone handle to one connection between two peers.
@@ -91,6 +95,8 @@ impl Session {
                 redial,
                 closing: AtomicBool::new(false),
                 finalized: AtomicBool::new(false),
+                last_read_ms: AtomicU64::new(0),
+                last_write_ms: AtomicU64::new(0),
             }),
         }
     }
@@ -158,6 +164,28 @@ impl Session {
     /// When the session was created.
     pub fn created_at(&self) -> Instant {
         self.inner.created_at
+    }
+
+    /// When bytes last arrived on the session (its creation before any did).
+    pub fn last_read(&self) -> Instant {
+        self.inner.created_at
+            + Duration::from_millis(self.inner.last_read_ms.load(Ordering::Relaxed))
+    }
+
+    /// When a message was last queued for writing (the creation before any was).
+    pub fn last_write(&self) -> Instant {
+        self.inner.created_at
+            + Duration::from_millis(self.inner.last_write_ms.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn touch_read(&self) {
+        let ms = self.inner.created_at.elapsed().as_millis() as u64;
+        self.inner.last_read_ms.store(ms, Ordering::Relaxed);
+    }
+
+    pub(crate) fn touch_write(&self) {
+        let ms = self.inner.created_at.elapsed().as_millis() as u64;
+        self.inner.last_write_ms.store(ms, Ordering::Relaxed);
     }
 
     /// The session's maximum age: once it has passed (counted from when the session was

@@ -61,6 +61,9 @@ pub(crate) struct Socket {
     gate_open: AtomicBool,
     gate: Notify,
     writer: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// The first message read before the gate opened, for a connect plugin to take.
+    early: Mutex<Option<Message>>,
+    early_ready: Notify,
     pub(crate) pending: PendingCalls,
     pub(crate) remote_addr: Addr,
     #[cfg(unix)]
@@ -85,6 +88,8 @@ impl Socket {
             gate_open: AtomicBool::new(false),
             gate: Notify::new(),
             writer: Mutex::new(None),
+            early: Mutex::new(None),
+            early_ready: Notify::new(),
             pending: PendingCalls::default(),
             remote_addr,
             #[cfg(unix)]
@@ -157,6 +162,39 @@ impl Socket {
     pub(crate) fn open_gate(&self) {
         self.gate_open.store(true, Ordering::Release);
         self.gate.notify_waiters();
+    }
+
+    /// Whether calls and pushes are dispatched yet.
+    pub(crate) fn gate_is_open(&self) -> bool {
+        self.gate_open.load(Ordering::Acquire)
+    }
+
+    /// Keeps the first message read before the gate opened.
+    pub(crate) fn park_early(&self, msg: Message) {
+        *self.early.lock() = Some(msg);
+        self.early_ready.notify_one();
+    }
+
+    /// Takes the parked message, if any.
+    pub(crate) fn take_early(&self) -> Option<Message> {
+        self.early.lock().take()
+    }
+
+    /// Waits for the first message read before the gate opened.
+    pub(crate) async fn next_early(&self) -> Option<Message> {
+        loop {
+            let ready = self.early_ready.notified();
+            if let Some(msg) = self.take_early() {
+                return Some(msg);
+            }
+            if self.is_closed() {
+                return None;
+            }
+            tokio::select! {
+                () = ready => {}
+                () = self.closed() => {}
+            }
+        }
     }
 
     /// Waits until the gate is open (or the socket closed).

@@ -65,7 +65,7 @@ impl Plugin for Recorder {
     fn pre_read_header(&self, _: &Session) -> HookResult {
         self.note("pre_read_header")
     }
-    fn post_read_call_header(&self, _: &CallCtx) -> HookResult {
+    fn post_read_call_header(&self, _: &Session, _: &mut Message) -> HookResult {
         self.note("post_read_call_header")
     }
     fn pre_read_call_body(&self, _: &CallCtx) -> HookResult {
@@ -74,7 +74,7 @@ impl Plugin for Recorder {
     fn post_read_call_body(&self, _: &CallCtx) -> HookResult {
         self.note("post_read_call_body")
     }
-    fn post_read_push_header(&self, _: &PushCtx) -> HookResult {
+    fn post_read_push_header(&self, _: &Session, _: &mut Message) -> HookResult {
         self.note("post_read_push_header")
     }
     fn pre_read_push_body(&self, _: &PushCtx) -> HookResult {
@@ -83,7 +83,7 @@ impl Plugin for Recorder {
     fn post_read_push_body(&self, _: &PushCtx) -> HookResult {
         self.note("post_read_push_body")
     }
-    fn post_read_reply_header(&self, _: &Session, _: &Message) -> HookResult {
+    fn post_read_reply_header(&self, _: &Session, _: &mut Message) -> HookResult {
         self.note("post_read_reply_header")
     }
     fn pre_read_reply_body(&self, _: &Session, _: &Message) -> HookResult {
@@ -187,8 +187,8 @@ impl Plugin for Deny {
     fn name(&self) -> &str {
         "deny"
     }
-    fn post_read_call_header(&self, ctx: &CallCtx) -> HookResult {
-        if ctx.path() == "/secret" { Err(Status::new(1403, "forbidden")) } else { Ok(()) }
+    fn post_read_call_header(&self, _: &Session, msg: &mut Message) -> HookResult {
+        if msg.path() == "/secret" { Err(Status::new(1403, "forbidden")) } else { Ok(()) }
     }
 }
 
