@@ -1,0 +1,71 @@
+//! The seed's client: calls `Math.add` on the server of the `server` example with
+//! `author` in the meta and in the query, prints the server's `/push/status` broadcast,
+//! then exits.
+//!
+//! Run `cargo run --example server` first, then `cargo run --example client`.
+
+use std::time::Duration;
+
+use teleport as tp;
+use tokio::sync::mpsc;
+
+/// The same service as the server's: only its generated client is used here.
+struct Math;
+
+#[tp::service]
+impl Math {
+    /// Sums the numbers.
+    #[allow(dead_code)]
+    fn add(&self, nums: Vec<i64>) -> i64 {
+        nums.iter().sum()
+    }
+}
+
+/// Our push route for the server's broadcasts.
+struct Push {
+    printed: mpsc::UnboundedSender<String>,
+}
+
+#[tp::service]
+impl Push {
+    #[tp(push)]
+    fn status(&self, text: String) {
+        let _ = self.printed.send(text);
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:9090".to_owned());
+    let config = tp::PeerConfig { redial_times: 3, ..tp::PeerConfig::default() };
+    let (printed, mut pushes) = mpsc::unbounded_channel();
+    let client = tp::Peer::new(config)?;
+    client.route(Push { printed });
+    let session = client.dial(&addr).await?;
+    println!("connected to {addr}");
+
+    let options = tp::CallOptions::new().set_meta("author", "henrylee2cn");
+    let reply = MathClient::add_with(&session, &vec![1, 2, 3, 4, 5], &options).await?;
+    println!(
+        "Math.add (meta author) = {}, echo-author: {:?}",
+        reply.value,
+        reply.meta.get("echo-author")
+    );
+
+    let reply = session
+        .call_with::<i64>("/math/add?author=henrylee2cn", &[1, 2, 3, 4, 5], &tp::CallOptions::new())
+        .await?;
+    println!(
+        "Math.add (query author) = {}, echo-author: {:?}",
+        reply.value,
+        reply.meta.get("echo-author")
+    );
+
+    println!("waiting for the server's /push/status broadcast (every 5 s)...");
+    match tokio::time::timeout(Duration::from_secs(7), pushes.recv()).await {
+        Ok(Some(text)) => println!("push /push/status: {text}"),
+        _ => println!("no broadcast within 7 s"),
+    }
+    session.close().await;
+    Ok(())
+}
