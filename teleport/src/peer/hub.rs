@@ -19,6 +19,9 @@ impl Hub {
     /// `#n` suffix rather than closing the older, which only an explicit `set_id` does.
     pub(crate) fn insert(&self, session: &Session) {
         let mut sessions = self.sessions.lock();
+        if sessions.get(&session.id()).is_some_and(|s| s.same(session)) {
+            return; // already there, under an id a connect plugin set
+        }
         let mut id = session.id();
         let mut n = 1;
         while sessions.contains_key(&id) {

@@ -113,11 +113,11 @@ impl Peer {
         let proto = proto.unwrap_or_else(|| self.proto().clone());
         let session =
             Session::new(self.clone(), (conn.local_addr.clone(), conn.remote_addr.clone()), None);
-        self.hub().insert(&session);
         if let Err(status) = session.attach(conn, proto, Origin::Accepted).await {
             session.give_up();
             return Err(status);
         }
+        self.hub().insert(&session);
         Ok(session)
     }
 
@@ -141,11 +141,11 @@ impl Peer {
         });
         let session =
             Session::new(self.clone(), (conn.local_addr.clone(), conn.remote_addr.clone()), target);
-        self.hub().insert(&session);
         if let Err(status) = session.attach(conn, proto, Origin::Dialed { redial: false }).await {
             session.give_up();
             return Err(status);
         }
+        self.hub().insert(&session);
         Ok(session)
     }
 

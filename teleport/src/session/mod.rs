@@ -229,12 +229,16 @@ impl Session {
         }
         self.inner.state.send_replace(SessionState::Closed);
         let socket = self.inner.socket.write().take();
-        if let Some(socket) = socket {
+        if let Some(socket) = &socket {
             socket.close();
             socket.pending.fail_all(&conn_closed());
+        }
+        // Before the flush, so that a caller giving up on the flush (a shutdown deadline)
+        // still leaves the session removed from its peer.
+        self.finalize();
+        if let Some(socket) = socket {
             socket.flushed(self.peer().config().write_timeout).await;
         }
-        self.finalize();
     }
 
     /// Waits until the session is closed for good.
