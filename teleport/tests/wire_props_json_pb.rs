@@ -17,6 +17,8 @@ use teleport::{Message, MessageType, Meta, Proto, Status, XferPipe};
 const PIPES: [&[u8]; 5] = [b"", b"g", b"m", b"gm", b"mg"];
 
 fn protocols() -> Vec<Box<dyn Proto>> {
+    // Only the protobuf feature adds to it.
+    #[allow(unused_mut)]
     let mut all: Vec<Box<dyn Proto>> = vec![Box::new(JsonProto::default())];
     #[cfg(feature = "protobuf")]
     all.push(Box::new(ProtobufProto::default()));

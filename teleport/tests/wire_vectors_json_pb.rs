@@ -89,6 +89,8 @@ fn vectors(proto: &str) -> Vec<Vector> {
 
 /// The protocols under test, with the capture's name for each and its frame count.
 fn protocols() -> Vec<(&'static str, Box<dyn Proto>, usize)> {
+    // Only the protobuf feature adds to it.
+    #[allow(unused_mut)]
     let mut all: Vec<(&'static str, Box<dyn Proto>, usize)> =
         vec![("json", Box::new(JsonProto::default()), JSON_FRAMES)];
     #[cfg(feature = "protobuf")]
