@@ -1,0 +1,113 @@
+//! What the bench tools share on the command line: a tiny flag parser, the codec and network
+//! choices, and the runtime that `--threads` asks for.
+
+use std::collections::VecDeque;
+use std::fmt::{self, Display};
+use std::str::FromStr;
+
+/// Command-line arguments, read one flag at a time: `-c 100,500`, `--codec=json`, `--push`.
+pub(crate) struct Args {
+    rest: VecDeque<String>,
+}
+
+impl Args {
+    /// The process's arguments, without the program name.
+    pub(crate) fn from_env() -> Self {
+        Args { rest: std::env::args().skip(1).collect() }
+    }
+
+    /// The next flag, split from an inline `=value` (kept for [`value`](Self::value)).
+    pub(crate) fn next_flag(&mut self) -> Option<String> {
+        let arg = self.rest.pop_front()?;
+        match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => {
+                self.rest.push_front(value.to_owned());
+                Some(flag.to_owned())
+            }
+            _ => Some(arg),
+        }
+    }
+
+    /// The value of `flag`, parsed.
+    pub(crate) fn value<T: FromStr>(&mut self, flag: &str) -> Result<T, String>
+    where
+        T::Err: Display,
+    {
+        let text = self.rest.pop_front().ok_or_else(|| format!("{flag} needs a value"))?;
+        text.parse().map_err(|e| format!("{flag} {text}: {e}"))
+    }
+}
+
+/// The body codec of a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Codec {
+    /// `p`, through `teleport::codec::Protobuf`: the published benchmark's codec.
+    Protobuf,
+    /// `j`, through serde.
+    Json,
+    /// `b`, through serde.
+    Bincode,
+}
+
+impl Codec {
+    /// The codec's name in a `PeerConfig`.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Codec::Protobuf => "protobuf",
+            Codec::Json => "json",
+            Codec::Bincode => "bincode",
+        }
+    }
+}
+
+impl FromStr for Codec {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "protobuf" | "pb" => Ok(Codec::Protobuf),
+            "json" => Ok(Codec::Json),
+            "bincode" => Ok(Codec::Bincode),
+            _ => Err("expected protobuf, json or bincode".to_owned()),
+        }
+    }
+}
+
+/// The transport of a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Network {
+    /// Loopback TCP, the published benchmark's transport.
+    Tcp,
+    /// A Unix domain socket.
+    Unix,
+}
+
+impl fmt::Display for Network {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Network::Tcp => "tcp",
+            Network::Unix => "unix",
+        })
+    }
+}
+
+impl FromStr for Network {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "tcp" => Ok(Network::Tcp),
+            "unix" => Ok(Network::Unix),
+            _ => Err("expected tcp or unix".to_owned()),
+        }
+    }
+}
+
+/// A tokio runtime with `threads` worker threads (0: one per core, tokio's default).
+pub(crate) fn runtime(threads: usize) -> std::io::Result<tokio::runtime::Runtime> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if threads > 0 {
+        builder.worker_threads(threads);
+    }
+    builder.enable_all().build()
+}

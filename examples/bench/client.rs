@@ -1,0 +1,359 @@
+//! `bench-client`: Teleport's benchmark (`../shared/BENCH.md` of the project) against
+//! teleport, with the raw ceiling measured by the same tool.
+//!
+//! C clients, each with its own session, make 5 warm-up calls and then N/C sequential calls
+//! to `Hello.Say` through the generated stub, with the 581-byte `BenchmarkMessage`. The
+//! client starts the server itself (this program with `--serve`) unless `-s` names a running
+//! one, and prints one row per concurrency: latencies, throughput, CPU seconds of both
+//! processes per 100k calls and the server's peak RSS.
+//!
+//! ```text
+//! cargo run --release --example bench-client -- -c 100,500,1000 -n 1000000 --compare
+//! ```
+
+mod cli;
+mod hello;
+mod load;
+mod measure;
+mod push;
+mod row;
+mod serve;
+mod spawn;
+mod table;
+
+use std::error::Error;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use indicatif::ProgressBar;
+use teleport::codec::Protobuf;
+use teleport::peer::Network as TpNetwork;
+use teleport::{Peer, PeerConfig, Session};
+use tokio::net::{TcpStream, UnixStream};
+
+use crate::cli::{Args, Codec, Network, runtime};
+use crate::hello::{BenchmarkMessage, PushCounter, Sink, SinkSerde};
+use crate::load::{Body, Measured, RawConn, Stub};
+use crate::measure::status_kib;
+use crate::row::{Kind, Row, Scenario};
+use crate::serve::ServerOptions;
+use crate::spawn::Target;
+use crate::table::Table;
+
+const USAGE: &str = "\
+usage: bench-client [options]
+  -c LIST            concurrent clients, one row per value (default 100; e.g. 100,500,1000)
+  -n N               total calls per row, shared by the clients (default 1000000)
+  -s ADDR            dial a running bench-server (host:port, or a socket path with unix)
+                     instead of starting one
+  --server-pid PID   that server's pid, to report its CPU time and memory
+  --codec NAME       protobuf (default), json or bincode
+  --network NAME     tcp (default) or unix
+  --threads T        worker threads per process, client and started server (default: cores)
+  --sessions S       multiplexed: the C clients share S sessions
+  --push             the server pushes N messages in rounds to every one of C sessions
+  --raw              measure the raw ceiling only: the same frames echoed over plain sockets
+  --compare          per row, measure the ceiling then teleport, and report their ratio
+  --json             print one JSON object per row on stdout (the table goes to stderr)";
+
+/// What the command line asks for.
+struct Options {
+    clients: Vec<usize>,
+    total: u64,
+    server: ServerOptions,
+    external: bool,
+    server_pid: Option<String>,
+    sessions: Option<usize>,
+    push: bool,
+    raw: bool,
+    compare: bool,
+    json: bool,
+    serve: bool,
+}
+
+impl Options {
+    fn parse(mut args: Args) -> Result<Options, String> {
+        let mut options = Options {
+            clients: vec![100],
+            total: 1_000_000,
+            server: ServerOptions { addr: String::new(), ..ServerOptions::default() },
+            external: false,
+            server_pid: None,
+            sessions: None,
+            push: false,
+            raw: false,
+            compare: false,
+            json: false,
+            serve: false,
+        };
+        while let Some(flag) = args.next_flag() {
+            match flag.as_str() {
+                "-c" => options.clients = parse_list(&args.value::<String>(&flag)?, &flag)?,
+                "-n" => options.total = args.value(&flag)?,
+                "--server-pid" => options.server_pid = Some(args.value(&flag)?),
+                "--sessions" => options.sessions = Some(args.value(&flag)?),
+                "--push" => options.push = true,
+                "--compare" => options.compare = true,
+                "--json" => options.json = true,
+                "--serve" => options.serve = true,
+                "-h" | "--help" => return Err(String::new()),
+                _ if options.server.parse_flag(&flag, &mut args)? => {}
+                _ => return Err(format!("unknown flag {flag}")),
+            }
+        }
+        options.raw = options.server.raw;
+        options.external = !options.server.addr.is_empty();
+        options.check()?;
+        Ok(options)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if self.serve {
+            return Ok(());
+        }
+        if self.clients.contains(&0) || self.total == 0 || self.sessions == Some(0) {
+            return Err("-c, -n and --sessions must be at least 1".to_owned());
+        }
+        if self.push && (self.raw || self.compare || self.sessions.is_some()) {
+            return Err("--push has no raw ceiling and uses one session per client".to_owned());
+        }
+        if self.external && self.compare {
+            return Err("--compare starts its own servers: drop -s".to_owned());
+        }
+        Ok(())
+    }
+
+    /// The server a row of `kind` needs: the one given, or a new child process.
+    fn target(&self, kind: Kind) -> std::io::Result<Target> {
+        if self.external {
+            return Ok(Target::external(self.server.addr.clone(), self.server_pid.clone()));
+        }
+        let addr = match self.server.network {
+            Network::Tcp => "127.0.0.1:0".to_owned(),
+            Network::Unix => {
+                let name = format!("teleport-bench-{}.sock", std::process::id());
+                std::env::temp_dir().join(name).display().to_string()
+            }
+        };
+        let raw = kind == Kind::Ceiling;
+        Target::spawn(&ServerOptions { addr, raw, ..self.server.clone() })
+    }
+
+    fn body(&self) -> Body {
+        match self.server.codec {
+            Codec::Protobuf => Body::Protobuf(Protobuf(BenchmarkMessage::client())),
+            Codec::Json | Codec::Bincode => Body::Serde(BenchmarkMessage::client()),
+        }
+    }
+
+    fn peer(&self) -> Result<Peer, Box<dyn Error>> {
+        let network = match self.server.network {
+            Network::Tcp => TpNetwork::Tcp,
+            Network::Unix => TpNetwork::Unix,
+        };
+        let default_body_codec = self.server.codec.name().to_owned();
+        Ok(Peer::new(PeerConfig { network, default_body_codec, ..PeerConfig::default() })?)
+    }
+}
+
+fn parse_list(text: &str, flag: &str) -> Result<Vec<usize>, String> {
+    text.split(',')
+        .map(|item| item.trim().parse().map_err(|e| format!("{flag} {item}: {e}")))
+        .collect()
+}
+
+fn main() -> ExitCode {
+    let options = match Options::parse(Args::from_env()) {
+        Ok(options) => options,
+        Err(e) => {
+            if !e.is_empty() {
+                eprintln!("bench-client: {e}\n");
+            }
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = if options.serve {
+        serve::run(&options.server).map(|()| true)
+    } else {
+        runtime(options.server.threads)
+            .map_err(Into::into)
+            .and_then(|rt| rt.block_on(bench(&options)))
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => {
+            eprintln!("bench-client: some calls failed");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("bench-client: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs every row; returns whether every call succeeded.
+async fn bench(options: &Options) -> Result<bool, Box<dyn Error>> {
+    let kinds: &[Kind] = match (options.compare, options.raw) {
+        (true, _) => &[Kind::Ceiling, Kind::Teleport],
+        (false, true) => &[Kind::Ceiling],
+        (false, false) => &[Kind::Teleport],
+    };
+    let mut table = Table::new(options.json);
+    let mut all_ok = true;
+    for &clients in &options.clients {
+        let mut ceiling = None;
+        for &kind in kinds {
+            let mut row = run_row(options, kind, clients).await?;
+            match kind {
+                Kind::Ceiling => ceiling = Some(row.throughput),
+                Kind::Teleport => row.ratio = ceiling.map(|c| row.throughput / c),
+            }
+            all_ok &= row.failed == 0;
+            table.print(&row)?;
+        }
+    }
+    table.finish();
+    Ok(all_ok)
+}
+
+/// Measures one row: starts (or names) the server, runs the scenario, reads the figures.
+async fn run_row(options: &Options, kind: Kind, clients: usize) -> Result<Row, Box<dyn Error>> {
+    let target = options.target(kind)?;
+    let pid = target.pid.as_deref();
+    let base_rss = pid.and_then(|pid| status_kib(pid, "VmRSS"));
+    let per_client = (options.total / clients as u64).max(1);
+    let label = format!("{} C={clients}", kind.label());
+    let progress = table::progress_bar(per_client * clients as u64, label);
+    let addr = target.addr.as_str();
+    let (scenario, sessions, measured) = match kind {
+        Kind::Ceiling => (
+            Scenario::Calls,
+            clients,
+            ceiling(options, addr, clients, per_client, pid, &progress).await?,
+        ),
+        Kind::Teleport if options.push => (
+            Scenario::Push,
+            clients,
+            pushes(options, addr, clients, per_client, pid, &progress).await?,
+        ),
+        Kind::Teleport => {
+            let sessions = options.sessions.unwrap_or(clients).min(clients);
+            let scenario = if sessions < clients { Scenario::Multiplexed } else { Scenario::Calls };
+            let measured =
+                calls(options, addr, clients, sessions, per_client, pid, &progress).await?;
+            (scenario, sessions, measured)
+        }
+    };
+    progress.finish_and_clear();
+    let server_peak_rss_kib = pid.and_then(|pid| status_kib(pid, "VmHWM"));
+    drop(target);
+    let l = measured.latencies;
+    Ok(Row {
+        kind,
+        scenario,
+        codec: options.server.codec.name().to_owned(),
+        network: options.server.network.to_string(),
+        threads: options.server.threads,
+        clients,
+        sessions,
+        calls: measured.calls,
+        failed: measured.failed,
+        mean_ms: l.mean_ms,
+        median_ms: l.median_ms,
+        max_ms: l.max_ms,
+        min_ms: l.min_ms,
+        p99_ms: l.p99_ms,
+        p999_ms: l.p999_ms,
+        wall_s: measured.wall.as_secs_f64(),
+        throughput: measured.calls as f64 / measured.wall.as_secs_f64(),
+        client_cpu_s: measured.client_cpu_s,
+        server_cpu_s: measured.server_cpu_s,
+        server_peak_rss_kib,
+        server_base_rss_kib: base_rss,
+        ratio: None,
+    })
+}
+
+/// Dials `count` sessions to `addr`.
+async fn dial(peer: &Peer, addr: &str, count: usize) -> Result<Vec<Session>, Box<dyn Error>> {
+    let mut sessions = Vec::with_capacity(count);
+    for _ in 0..count {
+        sessions.push(peer.dial(addr).await?);
+    }
+    Ok(sessions)
+}
+
+/// Teleport calls: `clients` stubs over `sessions` sessions.
+async fn calls(
+    options: &Options,
+    addr: &str,
+    clients: usize,
+    sessions: usize,
+    per_client: u64,
+    pid: Option<&str>,
+    progress: &ProgressBar,
+) -> Result<Measured, Box<dyn Error>> {
+    let peer = options.peer()?;
+    let dialed = dial(&peer, addr, sessions).await?;
+    let body = Arc::new(options.body());
+    let callers = (0..clients)
+        .map(|i| Stub { session: dialed[i % sessions].clone(), body: body.clone() })
+        .collect();
+    let measured = load::run(callers, per_client, pid, progress).await;
+    peer.shutdown(Duration::from_secs(1)).await;
+    Ok(measured)
+}
+
+/// Teleport pushes: `clients` sessions receive `per_client` rounds.
+async fn pushes(
+    options: &Options,
+    addr: &str,
+    clients: usize,
+    rounds: u64,
+    pid: Option<&str>,
+    progress: &ProgressBar,
+) -> Result<Measured, Box<dyn Error>> {
+    let counter = Arc::new(PushCounter::default());
+    let peer = options.peer()?;
+    match options.server.codec {
+        Codec::Protobuf => peer.route(Sink(counter.clone())),
+        Codec::Json | Codec::Bincode => peer.route(SinkSerde(counter.clone())),
+    };
+    let sessions = dial(&peer, addr, clients).await?;
+    let measured = push::run(&sessions, &counter, rounds, pid, progress).await?;
+    peer.shutdown(Duration::from_secs(1)).await;
+    Ok(measured)
+}
+
+/// The raw ceiling: one plain socket per client.
+async fn ceiling(
+    options: &Options,
+    addr: &str,
+    clients: usize,
+    per_client: u64,
+    pid: Option<&str>,
+    progress: &ProgressBar,
+) -> Result<Measured, Box<dyn Error>> {
+    let frame = load::raw_frame(&options.body(), options.server.codec)?;
+    Ok(match options.server.network {
+        Network::Tcp => {
+            let mut callers = Vec::with_capacity(clients);
+            for _ in 0..clients {
+                let stream = TcpStream::connect(addr).await?;
+                stream.set_nodelay(true)?;
+                callers.push(RawConn::new(stream, frame.clone()));
+            }
+            load::run(callers, per_client, pid, progress).await
+        }
+        Network::Unix => {
+            let mut callers = Vec::with_capacity(clients);
+            for _ in 0..clients {
+                callers.push(RawConn::new(UnixStream::connect(addr).await?, frame.clone()));
+            }
+            load::run(callers, per_client, pid, progress).await
+        }
+    })
+}

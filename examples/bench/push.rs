@@ -1,0 +1,66 @@
+//! The push scenario: C sessions; the server pushes the message to every one of them, round
+//! after round, as fast as the slowest session drains; the client counts what arrives.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use indicatif::ProgressBar;
+use teleport::{CallOptions, Session, Status, codec};
+
+use crate::hello::{HelloClient, PushCounter};
+use crate::load::{Measured, cpu_now, cpu_spent};
+use crate::measure::Latencies;
+
+/// Rounds pushed before the timed phase.
+const WARMUP_ROUNDS: u64 = 5;
+
+/// Asks the server for `rounds` rounds of pushes to every session; returns how many it
+/// queued. The argument travels in JSON whatever the codec: it is a plain number.
+async fn broadcast(session: &Session, rounds: u64) -> Result<u64, Status> {
+    let options = CallOptions::new().codec(codec::JSON).timeout(Duration::ZERO);
+    HelloClient::broadcast_with(session, &rounds, &options).await.map(|reply| reply.value)
+}
+
+/// Runs the push scenario over `sessions`, whose peer routes `Sink.Push` to `counter`:
+/// `rounds` timed rounds after the warm-up.
+pub(crate) async fn run(
+    sessions: &[Session],
+    counter: &Arc<PushCounter>,
+    rounds: u64,
+    server_pid: Option<&str>,
+    progress: &ProgressBar,
+) -> Result<Measured, Status> {
+    let per_round = sessions.len() as u64;
+    broadcast(&sessions[0], WARMUP_ROUNDS).await?;
+    counter.wait_for(WARMUP_ROUNDS * per_round).await;
+    let warm = counter.received();
+
+    let cpu_before = cpu_now(server_pid);
+    let started = Instant::now();
+    let session = sessions[0].clone();
+    let pushing = tokio::spawn(async move { broadcast(&session, rounds).await });
+    let ticker = tokio::spawn({
+        let (counter, progress) = (counter.clone(), progress.clone());
+        async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                progress.set_position(counter.received() - warm);
+            }
+        }
+    });
+    counter.wait_for(warm + rounds * per_round).await;
+    let wall = started.elapsed();
+    let (client_cpu_s, server_cpu_s) = cpu_spent(cpu_before, cpu_now(server_pid));
+    ticker.abort();
+    let pushed = pushing.await.map_err(|e| Status::new(500, e.to_string()))??;
+    let received = counter.received() - warm;
+    let missing = (rounds * per_round).saturating_sub(pushed.min(received));
+    Ok(Measured {
+        latencies: Latencies::default(),
+        calls: received,
+        failed: counter.wrong() + missing,
+        wall,
+        client_cpu_s,
+        server_cpu_s,
+    })
+}

@@ -1,0 +1,52 @@
+//! `bench-server`: the server of Teleport's benchmark, serving `Hello.Say` through
+//! `#[tp::service(mapper = "rpc")]`, or the raw ceiling with `--raw`. `bench-client` starts
+//! one by itself; run this one to measure a server you start yourself:
+//!
+//! ```text
+//! cargo run --release --example bench-server -- -s 127.0.0.1:8199 &
+//! cargo run --release --example bench-client -- -s 127.0.0.1:8199 --server-pid $!
+//! ```
+
+mod cli;
+#[allow(dead_code, reason = "the push sink is the client's; the server only pushes to it")]
+mod hello;
+mod serve;
+
+use std::process::ExitCode;
+
+use crate::cli::Args;
+use crate::serve::ServerOptions;
+
+const USAGE: &str = "\
+usage: bench-server [options]
+  -s ADDR          listen on host:port (default 127.0.0.1:8199), or a socket path with unix
+  --codec NAME     protobuf (default), json or bincode
+  --network NAME   tcp (default) or unix
+  --threads T      worker threads (default: one per core)
+  --raw            serve the raw ceiling: echo whole frames over plain sockets
+  --exit-on-eof    exit when standard input closes";
+
+fn main() -> ExitCode {
+    let mut args = Args::from_env();
+    let mut options = ServerOptions::default();
+    while let Some(flag) = args.next_flag() {
+        let problem = match options.parse_flag(&flag, &mut args) {
+            Ok(true) => continue,
+            Ok(false) if flag == "-h" || flag == "--help" => None,
+            Ok(false) => Some(format!("unknown flag {flag}")),
+            Err(e) => Some(e),
+        };
+        if let Some(problem) = problem {
+            eprintln!("bench-server: {problem}\n");
+        }
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    }
+    match serve::run(&options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
