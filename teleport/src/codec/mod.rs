@@ -31,6 +31,9 @@ use serde::de::DeserializeOwned;
 pub use protobuf::Protobuf;
 pub use raw::RawBody;
 
+use crate::message::Message;
+use crate::status::Status;
+
 /// No body.
 pub const NONE: u8 = 0;
 /// JSON (`j`).
@@ -99,6 +102,14 @@ pub trait EncodeBody {
 pub trait DecodeBody: Sized {
     /// Reads a body written in codec `codec`.
     fn decode_body(codec: u8, src: &[u8]) -> Result<Self, CodecError>;
+
+    /// Reads a handler's argument from the whole received message. The default decodes
+    /// the body and answers 400 on failure; a wrapper type may also read the meta and
+    /// refuse with a status of its own (see `plugin::binder::Bind`).
+    fn decode_message(msg: &Message) -> Result<Self, Status> {
+        Self::decode_body(msg.body_codec, &msg.body)
+            .map_err(|e| Status::with_code(crate::status::CODE_BAD_MESSAGE, e.to_string()))
+    }
 }
 
 impl<T: Serialize + ?Sized> EncodeBody for T {

@@ -73,9 +73,9 @@ where
     Fut: Future<Output = Result<(), Status>> + Send + 'static,
 {
     Arc::new(move |ctx: PushCtx| {
-        let arg = match A::decode_body(ctx.body_codec(), ctx.body()) {
+        let arg = match A::decode_message(ctx.input()) {
             Ok(arg) => arg,
-            Err(e) => return Box::pin(std::future::ready(Err(bad_body(e)))),
+            Err(status) => return Box::pin(std::future::ready(Err(status))),
         };
         if let Err(status) = ctx.route_plugins().run(|p| p.post_read_push_body(&ctx)) {
             return Box::pin(std::future::ready(Err(status)));
@@ -94,7 +94,7 @@ where
 }
 
 fn decode_call_body<A: DecodeBody>(ctx: &CallCtx) -> Result<A, Status> {
-    let arg = A::decode_body(ctx.body_codec(), ctx.body()).map_err(bad_body)?;
+    let arg = A::decode_message(ctx.input())?;
     ctx.route_plugins().run(|p| p.post_read_call_body(ctx))?;
     Ok(arg)
 }

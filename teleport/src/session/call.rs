@@ -3,9 +3,11 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::oneshot;
+// Tokio's clock, so that deadlines follow paused test time.
+use tokio::time::Instant;
 
 use super::{Session, call_timeout, conn_closed};
 use crate::codec::{DecodeBody, EncodeBody, encode_to_bytes};
@@ -153,12 +155,24 @@ impl Session {
         msg: Message,
         timeout: Option<Duration>,
     ) -> Result<Message, Status> {
-        let deadline = self.deadline(timeout);
-        let mut reply = self.call_message(msg, deadline).await?;
-        self.reply_hooks(&mut reply)?;
+        let reply = self.call_raw_reply(msg, timeout).await?;
         if !reply.status.is_ok() {
             return Err(reply.status);
         }
+        Ok(reply)
+    }
+
+    /// Like [`call_raw`](Self::call_raw), but a reply with an error status comes back as
+    /// it is, meta included, so that a proxy passes it on unchanged. `Err` means that no
+    /// reply came: the connection failed, the deadline passed, or a plugin refused.
+    pub async fn call_raw_reply(
+        &self,
+        msg: Message,
+        timeout: Option<Duration>,
+    ) -> Result<Message, Status> {
+        let deadline = self.deadline(timeout);
+        let mut reply = self.call_message(msg, deadline).await?;
+        self.reply_hooks(&mut reply)?;
         Ok(reply)
     }
 
@@ -301,9 +315,7 @@ async fn with_deadline<T>(
     fut: impl Future<Output = T>,
 ) -> Result<T, Status> {
     match deadline {
-        Some(deadline) => {
-            tokio::time::timeout_at(deadline.into(), fut).await.map_err(|_| call_timeout())
-        }
+        Some(deadline) => tokio::time::timeout_at(deadline, fut).await.map_err(|_| call_timeout()),
         None => Ok(fut.await),
     }
 }

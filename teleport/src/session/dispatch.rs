@@ -3,12 +3,13 @@
 use std::any::Any;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::FutureExt;
 use tokio::io::AsyncReadExt;
 use tokio::sync::Semaphore;
+// Tokio's clock, so that the frame deadline follows paused test time.
+use tokio::time::Instant;
 
 use super::Session;
 use crate::context::{CallCtx, PushCtx};
@@ -75,7 +76,7 @@ async fn read_frames(session: &Session, socket: &Arc<Socket>, mut reader: BoxRea
         }
         let deadline = if buf.is_empty() {
             frame_started = None;
-            session.session_deadline().map(|at| (at, Ended::Aged))
+            session.session_deadline().map(|at| (Instant::from_std(at), Ended::Aged))
         } else {
             let started = *frame_started.get_or_insert_with(Instant::now);
             (!frame_timeout.is_zero()).then(|| (started + frame_timeout, Ended::FrameTimeout))
@@ -86,7 +87,7 @@ async fn read_frames(session: &Session, socket: &Arc<Socket>, mut reader: BoxRea
         let read = async {
             match deadline {
                 Some((at, ended)) => {
-                    match tokio::time::timeout_at(at.into(), reader.read_buf(&mut buf)).await {
+                    match tokio::time::timeout_at(at, reader.read_buf(&mut buf)).await {
                         Ok(read) => read.map_err(Ended::Io),
                         Err(_) => Err(ended),
                     }
@@ -128,6 +129,14 @@ async fn dispatch(
             // plugin takes it); reading stops until the session opens.
             socket.park_early(msg);
             socket.gate_opened().await;
+            if !socket.gate_is_open() {
+                // Closed before it opened (a connect plugin refused): dispatch nothing more,
+                // not even the frames already buffered behind this one.
+                return Err(Status::with_code(
+                    status::CODE_CONN_CLOSED,
+                    "closed before the session opened",
+                ));
+            }
             if let Some(msg) = socket.take_early() {
                 Box::pin(dispatch(session, socket, limit, msg)).await?;
             }

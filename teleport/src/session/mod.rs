@@ -55,13 +55,15 @@ pub(crate) struct SessionInner {
     seq: AtomicI32,
     store: Store,
     created_at: Instant,
+    /// The clock of the activity times below: tokio's, so that paused test time moves them.
+    clock: tokio::time::Instant,
     /// The session age and the deadline it sets (from when it was set).
     session_age: Mutex<(Duration, Option<Instant>)>,
     context_age: Mutex<Duration>,
     redial: Option<RedialTarget>,
     closing: AtomicBool,
     finalized: AtomicBool,
-    /// Milliseconds from `created_at` to the last read and the last write.
+    /// Milliseconds from `clock` to the last read and the last write.
     last_read_ms: AtomicU64,
     last_write_ms: AtomicU64,
 }
@@ -92,6 +94,7 @@ impl Session {
                 seq: AtomicI32::new(0),
                 store: Store::default(),
                 created_at: Instant::now(),
+                clock: tokio::time::Instant::now(),
                 redial,
                 closing: AtomicBool::new(false),
                 finalized: AtomicBool::new(false),
@@ -168,23 +171,23 @@ impl Session {
 
     /// When bytes last arrived on the session (its creation before any did).
     pub fn last_read(&self) -> Instant {
-        self.inner.created_at
-            + Duration::from_millis(self.inner.last_read_ms.load(Ordering::Relaxed))
+        let ms = self.inner.last_read_ms.load(Ordering::Relaxed);
+        (self.inner.clock + Duration::from_millis(ms)).into_std()
     }
 
     /// When a message was last queued for writing (the creation before any was).
     pub fn last_write(&self) -> Instant {
-        self.inner.created_at
-            + Duration::from_millis(self.inner.last_write_ms.load(Ordering::Relaxed))
+        let ms = self.inner.last_write_ms.load(Ordering::Relaxed);
+        (self.inner.clock + Duration::from_millis(ms)).into_std()
     }
 
     pub(crate) fn touch_read(&self) {
-        let ms = self.inner.created_at.elapsed().as_millis() as u64;
+        let ms = self.inner.clock.elapsed().as_millis() as u64;
         self.inner.last_read_ms.store(ms, Ordering::Relaxed);
     }
 
     pub(crate) fn touch_write(&self) {
-        let ms = self.inner.created_at.elapsed().as_millis() as u64;
+        let ms = self.inner.clock.elapsed().as_millis() as u64;
         self.inner.last_write_ms.store(ms, Ordering::Relaxed);
     }
 
@@ -258,7 +261,7 @@ impl Session {
     /// The live socket, waiting for a reconnection up to `deadline`.
     pub(crate) async fn live_socket(
         &self,
-        deadline: Option<Instant>,
+        deadline: Option<tokio::time::Instant>,
     ) -> Result<Arc<Socket>, Status> {
         let mut state = self.inner.state.subscribe();
         loop {
@@ -274,7 +277,7 @@ impl Session {
             }
             let changed = state.changed();
             let waited = match deadline {
-                Some(deadline) => tokio::time::timeout_at(deadline.into(), changed).await,
+                Some(deadline) => tokio::time::timeout_at(deadline, changed).await,
                 None => Ok(changed.await),
             };
             match waited {
