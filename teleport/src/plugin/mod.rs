@@ -18,6 +18,16 @@
 //! `pre_read_call_body` / `pre_read_push_body` on). A peer without plugins skips the hooks
 //! altogether.
 
+pub mod auth;
+#[cfg(feature = "binder")]
+pub mod binder;
+pub mod heartbeat;
+pub mod ignore_case;
+pub mod overloader;
+pub mod proxy;
+#[cfg(feature = "secure")]
+pub mod secure;
+
 use std::sync::Arc;
 
 use crate::context::{CallCtx, PushCtx};
