@@ -39,9 +39,9 @@
 //!
 //! Differences from Go eRPC: a refused Go client's dial fails with `105 Dial Failed` and the
 //! checker's cause; ours fails with the checker's own status (403 above). Go waits for the
-//! credentials without a time limit; we wait 5 s. Go accepts a client without auth if its
-//! first message is a normal call and lets it through after the refusal is sent; we answer
-//! that call 401 and close.
+//! credentials, and for its checker, without a time limit; we wait 5 s each, then refuse.
+//! To a client that calls before authenticating, Go answers with an `AUTH_REPLY` 401 that
+//! the client cannot match to its call; we answer the call itself with a `REPLY` 401.
 
 use std::future::Future;
 use std::sync::Arc;
