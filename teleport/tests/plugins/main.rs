@@ -1,7 +1,8 @@
 //! The bundled plugins, over loopback sockets (port 0) and, for paused time, in-memory
-//! connections.
+//! connections. `secure` and `binder` need their features (`--all-features`).
 
 mod auth;
+#[cfg(feature = "binder")]
 mod binder;
 mod common;
 mod counter;
@@ -9,4 +10,5 @@ mod heartbeat;
 mod ignore_case;
 mod overloader;
 mod proxy;
+#[cfg(feature = "secure")]
 mod secure;
