@@ -2,10 +2,13 @@
 //!
 //! A [`Proto`] is sans-io: it encodes into a `BytesMut` and decodes from a `BytesMut` that may
 //! hold a partial frame, returning `Ok(None)` until a whole frame is buffered. The default is
-//! [`RawProto`], byte-compatible with Go eRPC v6.
+//! [`RawProto`], byte-compatible with Go eRPC v6; `JsonProto`, `ProtobufProto` (feature
+//! `protobuf`) and `HttpProto` (feature `http`) are Go's other protocols.
 
 mod cursor;
 mod frame;
+#[cfg(feature = "http")]
+mod http;
 mod json;
 #[cfg(feature = "protobuf")]
 mod protobuf;
@@ -13,6 +16,8 @@ mod raw;
 
 use bytes::BytesMut;
 
+#[cfg(feature = "http")]
+pub use http::HttpProto;
 pub use json::JsonProto;
 #[cfg(feature = "protobuf")]
 pub use protobuf::ProtobufProto;
@@ -107,9 +112,31 @@ pub enum ProtoError {
     /// A transfer filter failed (unknown id, checksum, corrupt or oversize payload).
     #[error("transfer filter: {0}")]
     Xfer(#[from] XferError),
-    /// The payload is not what the protocol writes (json and protobuf protocols).
+    /// The payload is not what the protocol writes (json, protobuf and http protocols).
     #[error("malformed payload: {0}")]
     Malformed(String),
+    /// The head of an HTTP message (start line and headers) does not end within the limit:
+    /// the meta limit plus 4 KiB (http protocol).
+    #[error("HTTP head exceeds the limit of {max} bytes")]
+    HeadTooLarge {
+        /// The limit.
+        max: usize,
+    },
+    /// More meta headers than the protocol reads or writes (http protocol).
+    #[error("more than {max} meta headers")]
+    TooManyHeaders {
+        /// The limit.
+        max: usize,
+    },
+    /// The protocol cannot carry this message or feature (the http protocol: a PUSH, chunked
+    /// transfer-encoding, an HTTP status other than 200 and 299...).
+    #[error("the {proto} protocol does not support {what}")]
+    Unsupported {
+        /// The protocol's name.
+        proto: &'static str,
+        /// What it cannot carry.
+        what: String,
+    },
 }
 
 /// A wire protocol: how a message becomes a frame.

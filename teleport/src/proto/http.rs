@@ -1,0 +1,156 @@
+//! The http protocol: Go eRPC v6's `proto/httproto`, calls as HTTP/1.1 requests.
+//!
+//! ```text
+//! POST /math/add?x=1 HTTP/1.1            HTTP/1.1 200 OK
+//! Content-Length: 5                      Content-Length: 1
+//! Content-Type: application/json;...     Content-Type: application/json;charset=utf-8
+//! X-Mtype: 1                             X-Mtype: 2
+//! X-Seq: 1                               X-Seq: 1
+//! Author: a                              Echo: a
+//!
+//! [1,2]                                  3
+//! ```
+
+mod decode;
+mod encode;
+mod wire;
+
+use std::sync::Arc;
+
+use bytes::BytesMut;
+
+use super::{Limits, Proto, ProtoError};
+use crate::message::Message;
+use crate::xfer::XferRegistry;
+
+/// What the head may hold beyond the meta limit: the start line and the framing headers.
+const HEAD_ALLOWANCE: usize = 4 << 10;
+/// The most meta headers a message may carry, read or written.
+pub(crate) const MAX_META_HEADERS: usize = 128;
+
+/// Go eRPC v6's http protocol (`proto/httproto`): a call is an HTTP/1.1 request, its reply an
+/// HTTP response, so that `curl -d '[1,2]' http://host/math/add` calls a teleport route.
+///
+/// # Calls
+///
+/// A CALL is written `POST <service method> HTTP/1.1` with the headers `Content-Length`,
+/// `Content-Type` (from the body codec, below), `X-Mtype: 1`, `X-Seq` (decimal) and one
+/// header per meta pair. A request is read whatever its method; its target's path is
+/// percent-decoded (as Go's `url.Parse` does) and its query kept as it came, so the handler
+/// reads it through its context (Go moves the query into the meta instead). Every header
+/// other than the framing ones becomes meta, as in Go: from `curl`, `Host`, `User-Agent` and
+/// `Accept` arrive as meta. A request without `X-Seq` has seq 0, as in Go; a request without
+/// `X-Mtype` is a CALL; `X-Mtype: 4` makes an AUTH_CALL. A service method that is a whole
+/// URL (`http://host:port/path?q`, as Go's client accepts) sends `Host: host:port`.
+///
+/// # Replies
+///
+/// A REPLY is `HTTP/1.1 200 OK` with its body, or for an error status `HTTP/1.1 299 Business
+/// Error` with `Content-Type: application/json` and the status as Go writes it,
+/// `{"code":1,"msg":"test error","cause":"this is test:110"}` (an absent cause is `""`, and
+/// an empty cause reads as none). A response with any other code is refused.
+///
+/// # Body codecs
+///
+/// | codec | written `Content-Type` | read from |
+/// |---|---|---|
+/// | `j` | `application/json;charset=utf-8` | `application/json` |
+/// | `p` | `application/x-protobuf;charset=utf-8` | `application/x-protobuf` |
+/// | `f` | `application/x-www-form-urlencoded;charset=utf-8` | `application/x-www-form-urlencoded` |
+/// | `s` | `text/plain;charset=utf-8` | `text/plain` |
+/// | `x` | `text/xml;charset=utf-8` | `text/xml` |
+/// | `b` | `application/x-bincode` (ours alone) | `application/x-bincode` |
+///
+/// Parameters after `;` are ignored and the media type is matched in any case. A body
+/// without `Content-Type`, or with an unknown one, has codec 0 (none), which a handler
+/// answers with 400 unless the body is empty; codec 0 is written without `Content-Type`
+/// (Go writes `text/plain`), and a codec missing from the table cannot be written.
+/// `curl -d` types every body as a form; a form body that starts with `[`, `{` or `"`,
+/// which no form encoder writes (they escape those bytes), is read as JSON.
+///
+/// # Transfer filters
+///
+/// At most one filter: it is named in `X-Content-Encoding` (as Go does), and a gzip filter
+/// also sets `Content-Encoding: gzip`. A body with `Content-Encoding: gzip` and no
+/// `X-Content-Encoding` is read through the gzip filter. The status JSON of a 299 goes
+/// through the filter too, as in Go.
+///
+/// # Refused
+///
+/// A PUSH cannot be written ([`ProtoError::Unsupported`]: the runtime answers the push
+/// with 104 Write Failed) and an incoming `X-Mtype: 3` is refused the same way, which
+/// closes the connection: HTTP has no one-way message. Chunked (or any) `Transfer-Encoding`
+/// is refused; a body is as long as its `Content-Length` (none means empty). The head (start
+/// line and headers) may take [`Limits::max_meta`] plus 4 KiB, the meta headers (counted as
+/// `Name: value` lines) [`Limits::max_meta`] and 128 lines, and the body
+/// [`Limits::max_frame`], checked from `Content-Length` before anything is allocated for it.
+/// A meta key that is not an HTTP token, one the protocol writes itself (`Content-Length`,
+/// `Content-Type`, `Content-Encoding`, `Transfer-Encoding`, `X-Content-Encoding`, `X-Mtype`,
+/// `X-Seq`), and a value holding control bytes cannot be written.
+///
+/// # State
+///
+/// None per connection: [`Proto`] is shared by every connection of a peer, and nothing here
+/// needs more. Replies carry their call's `X-Seq`, so a teleport or Go client may have many
+/// calls in flight on one connection. A plain HTTP client should wait for each response
+/// before its next request: handlers run concurrently, so pipelined requests (all seq 0)
+/// may be answered out of order, which only a per-connection codec could prevent.
+///
+/// # Differences from Go
+///
+/// Go's client also sends `User-Agent: erpc-httproto/1.1` and `Accept-Encoding: gzip`;
+/// ours does not, as they only become meta at the receiver. Go sorts its headers by name;
+/// ours come in the order above, then the meta's (HTTP gives order no meaning), with meta
+/// keys as given (Go capitalizes them) and repeated keys kept (Go keeps the last). Leading
+/// and trailing spaces of a meta value are lost, as in any HTTP header. Go matches header
+/// names in the case it writes them and wants the reason phrases `OK` and `Business
+/// Error`; this reads names in any case and responses by their code, as HTTP intends.
+#[derive(Clone, Debug, Default)]
+pub struct HttpProto {
+    limits: Limits,
+    filters: Arc<XferRegistry>,
+}
+
+impl HttpProto {
+    /// An http protocol with the given limits and transfer filters.
+    pub fn new(limits: Limits, filters: Arc<XferRegistry>) -> Self {
+        HttpProto { limits, filters }
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// The largest head, start line and headers with their blank line.
+    fn max_head(&self) -> usize {
+        self.limits.max_meta.saturating_add(HEAD_ALLOWANCE)
+    }
+}
+
+impl Proto for HttpProto {
+    fn name(&self) -> &'static str {
+        "http"
+    }
+
+    fn encode(&self, msg: &Message, dst: &mut BytesMut) -> Result<(), ProtoError> {
+        let start = dst.len();
+        let result = encode::message(self, msg, dst);
+        if result.is_err() {
+            dst.truncate(start);
+        }
+        result
+    }
+
+    fn decode(&self, src: &mut BytesMut) -> Result<Option<Message>, ProtoError> {
+        decode::message(self, src)
+    }
+}
+
+/// An [`ProtoError::Unsupported`] of this protocol.
+fn unsupported(what: impl Into<String>) -> ProtoError {
+    ProtoError::Unsupported { proto: "http", what: what.into() }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,275 @@
+//! Reading an HTTP request (a call) or response (a reply) into a message.
+
+use bytes::BytesMut;
+use httparse::{EMPTY_HEADER, Header};
+
+use super::wire::{self, Framing};
+use super::{HttpProto, MAX_META_HEADERS, unsupported};
+use crate::codec;
+use crate::message::{Message, MessageType, MetaError, split_query};
+use crate::proto::ProtoError;
+use crate::xfer::XferPipe;
+
+/// The most the decoder reserves beyond what is buffered while a body is incomplete.
+const MAX_RESERVE_AHEAD: usize = 64 << 10;
+/// What a response starts with; anything else is a request (Go decides the same way).
+const RESPONSE: &[u8] = b"HTTP/";
+
+/// The start line.
+enum Start<'b> {
+    Request { target: &'b str },
+    Response { code: u16 },
+}
+
+/// A whole head: its start line, length and headers.
+struct Head<'b, 'h> {
+    start: Start<'b>,
+    len: usize,
+    headers: &'h [Header<'b>],
+}
+
+/// The framing headers of a head, and the size of the others (the meta).
+#[derive(Default)]
+struct Fields<'b> {
+    content_length: Option<&'b [u8]>,
+    content_type: Option<&'b [u8]>,
+    content_encoding: Option<&'b [u8]>,
+    x_content_encoding: Option<&'b [u8]>,
+    mtype: Option<&'b [u8]>,
+    seq: Option<&'b [u8]>,
+}
+
+/// Takes one whole request or response from the front of `src`, or returns `Ok(None)` and
+/// leaves its content as it is until one is buffered.
+pub(super) fn message(
+    proto: &HttpProto,
+    src: &mut BytesMut,
+) -> Result<Option<Message>, ProtoError> {
+    if src.len() < RESPONSE.len() && RESPONSE.starts_with(src) {
+        return Ok(None);
+    }
+    let mut storage = [EMPTY_HEADER; MAX_META_HEADERS + 16];
+    let Some(Head { start, len: head_len, headers }) = parse(proto, src, &mut storage)? else {
+        return Ok(None);
+    };
+    let fields = fields(proto, headers)?;
+    let body_len = match fields.content_length {
+        Some(text) => content_length(text, proto.limits.max_frame)?,
+        None => 0,
+    };
+    let max = proto.limits.max_frame;
+    let too_large = ProtoError::FrameTooLarge { len: body_len as u64, max };
+    let total = head_len.checked_add(body_len).ok_or(too_large)?;
+    if src.len() < total {
+        // Room for what is likely to come next, not for all that the head announces.
+        src.reserve((total - src.len()).min(MAX_RESERVE_AHEAD));
+        return Ok(None);
+    }
+    let (mut msg, failed) = match start {
+        Start::Request { target } => {
+            let mtype = mtype(fields.mtype, MessageType::Call)?;
+            if !matches!(mtype, MessageType::Call | MessageType::AuthCall) {
+                return Err(ProtoError::Malformed(format!(
+                    "a request carrying a {}",
+                    mtype.name()
+                )));
+            }
+            (Message::new(mtype, 0, service_method(target)?), false)
+        }
+        Start::Response { code } => {
+            let mtype = mtype(fields.mtype, MessageType::Reply)?;
+            if !matches!(mtype, MessageType::Reply | MessageType::AuthReply) {
+                return Err(ProtoError::Malformed(format!(
+                    "a response carrying a {}",
+                    mtype.name()
+                )));
+            }
+            if code != 200 && code != 299 {
+                return Err(unsupported(format!("the HTTP status {code}")));
+            }
+            (Message::new(mtype, 0, ""), code == 299)
+        }
+    };
+    msg.seq = fields.seq.map_or(Ok(0), seq)?;
+    msg.xfer_pipe = pipe(proto, &fields)?;
+    for header in headers.iter().filter(|h| Framing::of(h.name).is_none()) {
+        let value = std::str::from_utf8(header.value)
+            .map_err(|_| ProtoError::BadMeta(MetaError::NotUtf8))?;
+        msg.meta.add(header.name, value);
+    }
+    let body_codec = fields.content_type.map_or(codec::NONE, wire::codec_of);
+
+    let mut body = src.split_to(total).freeze().split_off(head_len);
+    if !msg.xfer_pipe.is_empty() {
+        body = msg.xfer_pipe.unpack(&proto.filters, body, proto.limits.max_frame)?;
+    }
+    if failed {
+        msg.status = wire::read_status(&body)?;
+    } else {
+        msg.body_codec = body_codec;
+        // `curl -d` calls every body a form; no form encoder starts one with these.
+        if msg.body_codec == codec::FORM && matches!(body.first(), Some(b'[' | b'{' | b'"')) {
+            msg.body_codec = codec::JSON;
+        }
+        msg.body = body;
+    }
+    Ok(Some(msg))
+}
+
+/// Parses the head: `None` while it is incomplete and within the limit.
+fn parse<'b, 'h>(
+    proto: &HttpProto,
+    src: &'b [u8],
+    storage: &'h mut [Header<'b>],
+) -> Result<Option<Head<'b, 'h>>, ProtoError> {
+    let parsed = if src.starts_with(RESPONSE) {
+        let mut response = httparse::Response::new(storage);
+        match response.parse(src) {
+            Ok(httparse::Status::Complete(len)) => {
+                let start = Start::Response { code: response.code.unwrap_or_default() };
+                Ok(Some(Head { start, len, headers: &*response.headers }))
+            }
+            Ok(httparse::Status::Partial) => Ok(None),
+            Err(e) => Err(e),
+        }
+    } else {
+        let mut request = httparse::Request::new(storage);
+        match request.parse(src) {
+            Ok(httparse::Status::Complete(len)) => {
+                let start = Start::Request { target: request.path.unwrap_or_default() };
+                Ok(Some(Head { start, len, headers: &*request.headers }))
+            }
+            Ok(httparse::Status::Partial) => Ok(None),
+            Err(e) => Err(e),
+        }
+    };
+    let parsed = parsed.map_err(|e| match e {
+        httparse::Error::TooManyHeaders => ProtoError::TooManyHeaders { max: MAX_META_HEADERS },
+        e => ProtoError::Malformed(format!("HTTP head: {e}")),
+    })?;
+    let seen = parsed.as_ref().map_or(src.len(), |head| head.len);
+    if seen > proto.max_head() {
+        return Err(ProtoError::HeadTooLarge { max: proto.max_head() });
+    }
+    Ok(parsed)
+}
+
+/// Sorts the framing headers out and checks the meta limits on the others.
+fn fields<'b>(proto: &HttpProto, headers: &[Header<'b>]) -> Result<Fields<'b>, ProtoError> {
+    let mut fields = Fields::default();
+    let (mut lines, mut len) = (0, 0);
+    for header in headers {
+        let slot = match Framing::of(header.name) {
+            None => {
+                lines += 1;
+                len += wire::line_len(header.name, header.value);
+                continue;
+            }
+            Some(Framing::TransferEncoding) => {
+                let value = String::from_utf8_lossy(header.value);
+                return Err(unsupported(format!("Transfer-Encoding {value:?}")));
+            }
+            Some(Framing::ContentLength) => &mut fields.content_length,
+            Some(Framing::ContentType) => &mut fields.content_type,
+            Some(Framing::ContentEncoding) => &mut fields.content_encoding,
+            Some(Framing::XContentEncoding) => &mut fields.x_content_encoding,
+            Some(Framing::XMtype) => &mut fields.mtype,
+            Some(Framing::XSeq) => &mut fields.seq,
+        };
+        if slot.replace(header.value).is_some() {
+            return Err(ProtoError::Malformed(format!("more than one {} header", header.name)));
+        }
+    }
+    if lines > MAX_META_HEADERS {
+        return Err(ProtoError::TooManyHeaders { max: MAX_META_HEADERS });
+    }
+    if len > proto.limits.max_meta {
+        return Err(ProtoError::MetaTooLong { len, max: proto.limits.max_meta });
+    }
+    Ok(fields)
+}
+
+/// Reads `Content-Length`, refusing one over the limit before anything is allocated for it.
+fn content_length(text: &[u8], max: usize) -> Result<usize, ProtoError> {
+    if text.is_empty() || !text.iter().all(u8::is_ascii_digit) {
+        let text = String::from_utf8_lossy(text);
+        return Err(ProtoError::Malformed(format!("bad Content-Length {text:?}")));
+    }
+    let len =
+        text.iter().try_fold(0u64, |n, d| n.checked_mul(10)?.checked_add(u64::from(d - b'0')));
+    let len = len.unwrap_or(u64::MAX);
+    match usize::try_from(len) {
+        Ok(len) if len <= max => Ok(len),
+        _ => Err(ProtoError::FrameTooLarge { len, max }),
+    }
+}
+
+/// Reads `X-Mtype` (a decimal byte); `default` when absent. A PUSH is refused.
+fn mtype(text: Option<&[u8]>, default: MessageType) -> Result<MessageType, ProtoError> {
+    let Some(text) = text else { return Ok(default) };
+    let value = std::str::from_utf8(text).ok().filter(|t| t.bytes().all(|b| b.is_ascii_digit()));
+    let value = value.and_then(|t| t.parse::<u8>().ok()).ok_or_else(|| {
+        ProtoError::Malformed(format!("bad X-Mtype {:?}", String::from_utf8_lossy(text)))
+    })?;
+    match MessageType::from_u8(value).ok_or(ProtoError::UnknownMessageType(value))? {
+        MessageType::Push => Err(unsupported("PUSH (HTTP has no one-way message)")),
+        mtype => Ok(mtype),
+    }
+}
+
+/// Reads `X-Seq`: decimal with an optional sign, within i32, as Go's `strconv.Atoi`.
+fn seq(text: &[u8]) -> Result<i32, ProtoError> {
+    let lossy = || String::from_utf8_lossy(text).into_owned();
+    let (negative, digits) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, text),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(ProtoError::BadSeq(lossy()));
+    }
+    let n =
+        digits.iter().try_fold(0i64, |n, d| n.checked_mul(10)?.checked_add(i64::from(d - b'0')));
+    let n = n.map(|n| if negative { -n } else { n });
+    n.and_then(|n| i32::try_from(n).ok()).ok_or_else(|| ProtoError::SeqOutOfRange(lossy()))
+}
+
+/// The service method of a request target: the path percent-decoded, the query as it came,
+/// the fragment dropped; a whole URL (absolute form) gives its path.
+fn service_method(target: &str) -> Result<String, ProtoError> {
+    let target = target.split_once('#').map_or(target, |(before, _)| before);
+    let url = wire::split_url(target);
+    let (path, query) = split_query(url.map_or(target, |(_, rest)| rest));
+    let mut method = match path {
+        "" if url.is_some() => "/".to_owned(),
+        _ if path.starts_with('/') => wire::decode_path(path.as_bytes())?,
+        _ => return Err(ProtoError::Malformed(format!("request target {target:?} is not a path"))),
+    };
+    if let Some(query) = query {
+        method.push('?');
+        method.push_str(query);
+    }
+    Ok(method)
+}
+
+/// The transfer pipe the headers name: the filter in `X-Content-Encoding`, else gzip for
+/// `Content-Encoding: gzip`.
+fn pipe(proto: &HttpProto, fields: &Fields<'_>) -> Result<XferPipe, ProtoError> {
+    let name: &[u8] = match (fields.x_content_encoding, fields.content_encoding) {
+        (Some(name), _) => name,
+        (None, None) => return Ok(XferPipe::new()),
+        (None, Some(coding)) if coding.eq_ignore_ascii_case(b"identity") => {
+            return Ok(XferPipe::new());
+        }
+        (None, Some(coding)) if coding.eq_ignore_ascii_case(b"gzip") => b"gzip",
+        (None, Some(coding)) => {
+            let coding = String::from_utf8_lossy(coding);
+            return Err(unsupported(format!("Content-Encoding {coding:?}")));
+        }
+    };
+    let id = std::str::from_utf8(name).ok().and_then(|name| proto.filters.id_of(name));
+    let id = id.ok_or_else(|| {
+        unsupported(format!("the transfer filter {:?}", String::from_utf8_lossy(name)))
+    })?;
+    Ok(XferPipe::from_ids(&[id])?)
+}
