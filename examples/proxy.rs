@@ -1,5 +1,5 @@
-//! A reverse proxy: the proxy peer has no routes of its own; hand-routed unknown-call and
-//! unknown-push handlers forward every message to a backend without decoding its body
+//! A reverse proxy: the proxy peer has no routes of its own; the proxy plugin's unknown-call
+//! and unknown-push handlers forward every message to a backend without decoding its body
 //! (adding `X-Real-IP`), and the backend's reply comes back with its meta and codec.
 //!
 //! Run with `cargo run --example proxy`.
@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use teleport as tp;
 use tokio::sync::mpsc;
+use tp::plugin::proxy::Proxy;
 
 /// The backend's service.
 struct Math {
@@ -29,25 +30,6 @@ impl Math {
     }
 }
 
-/// Copies a message's route, meta, codec and body for the upstream, adding `X-Real-IP`.
-fn upstream_message(incoming: &tp::Incoming, mtype: tp::MessageType) -> tp::Message {
-    let mut msg = tp::Message::new(mtype, 0, incoming.service_method());
-    msg.meta = incoming.input_meta().clone();
-    msg.meta.set(tp::context::META_REAL_IP, incoming.real_ip());
-    msg.body_codec = incoming.body_codec();
-    msg.body = incoming.body().clone();
-    msg
-}
-
-fn bad_gateway(status: tp::Status) -> tp::Status {
-    match status.code() {
-        tp::status::CODE_CONN_CLOSED | tp::status::CODE_DIAL_FAILED => {
-            tp::Status::with_code(tp::status::CODE_BAD_GATEWAY, status.to_string())
-        }
-        _ => status,
-    }
-}
-
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let loopback = tp::PeerConfig { local_ip: "127.0.0.1".into(), ..tp::PeerConfig::default() };
@@ -57,31 +39,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     backend.route(Math { notes });
     let backend_addr = backend.listen().await?;
 
-    // The proxy dials the backend once and forwards over that session.
-    let proxy = tp::Peer::new(loopback.clone())?;
-    let upstream = proxy.dial(&backend_addr.to_string()).await?;
-    let calls = upstream.clone();
-    proxy.set_unknown_call(move |ctx: tp::CallCtx| {
-        let upstream = calls.clone();
-        async move {
-            let msg = upstream_message(&ctx, tp::MessageType::Call);
-            let reply = upstream.call_raw(msg, None).await.map_err(bad_gateway)?;
-            for (key, value) in reply.meta.iter() {
-                ctx.add_meta(key, value);
-            }
-            ctx.set_reply_codec(reply.body_codec);
-            Ok(tp::codec::RawBody(reply.body))
-        }
-    });
-    proxy.set_unknown_push(move |ctx: tp::PushCtx| {
-        let upstream = upstream.clone();
-        async move {
-            upstream
-                .push_raw(upstream_message(&ctx, tp::MessageType::Push), None)
-                .await
-                .map_err(bad_gateway)
-        }
-    });
+    // The proxy peer has no routes: its proxy plugin sets the unknown-call and unknown-push
+    // handlers, which forward over one session dialed to the backend.
+    let dialer = tp::Peer::new(loopback.clone())?;
+    let upstream = dialer.dial(&backend_addr.to_string()).await?;
+    let proxy = tp::Peer::builder(loopback.clone())
+        .plugin(Proxy::new(move |_route| Some(upstream.clone())))
+        .build()?;
     let proxy_addr = proxy.listen().await?;
     println!("backend on {backend_addr}, proxy on {proxy_addr}");
 
