@@ -36,12 +36,21 @@
 //! - `md5` (default): the md5 transfer filter.
 //! - `protobuf`: the protobuf body codec for prost messages.
 //! - `bincode`: the bincode body codec.
+//! - `tls`: TLS over TCP (network `tls`) with rustls, and self-signed certificates
+//!   (`transport::tls`, `transport::selfsigned`).
+//! - `quic`: QUIC (network `quic`) with quinn (`transport::quic`); implies `tls`.
+//! - `ws`: WebSocket (network `ws`, and `wss` with `tls`) with tokio-tungstenite
+//!   (`transport::ws`).
+//!
+//! [`pool::SessionPool`] keeps several sessions to one address and puts each call on the
+//! least-loaded one.
 
 pub mod codec;
 pub mod context;
 pub mod message;
 pub mod peer;
 pub mod plugin;
+pub mod pool;
 pub mod proto;
 pub mod router;
 mod service;

@@ -46,16 +46,32 @@ pub enum Network {
     Tcp6,
     /// A Unix domain stream socket, `"unix"`; the listen address is [`PeerConfig::unix_path`].
     Unix,
+    /// TLS over TCP, `"tls"` (feature `tls`); the certificates come from
+    /// [`PeerBuilder::tls`](crate::PeerBuilder::tls).
+    Tls,
+    /// QUIC over UDP, `"quic"` (feature `quic`): one connection and one stream per session,
+    /// TLS 1.3 with the certificates of [`PeerBuilder::tls`](crate::PeerBuilder::tls).
+    Quic,
+    /// WebSocket, `"ws"` (feature `ws`): dials `ws://` URLs; the path and the upgrade hook
+    /// come from [`PeerBuilder::ws`](crate::PeerBuilder::ws).
+    Ws,
+    /// WebSocket over TLS, `"wss"` (features `ws` and `tls`).
+    Wss,
 }
 
 impl Network {
-    /// The name used in config files and by Go: `"tcp"`, `"tcp4"`, `"tcp6"` or `"unix"`.
+    /// The name used in config files and by Go: `"tcp"`, `"tcp4"`, `"tcp6"`, `"unix"`,
+    /// `"tls"`, `"quic"`, `"ws"` or `"wss"`.
     pub fn as_str(self) -> &'static str {
         match self {
             Network::Tcp => "tcp",
             Network::Tcp4 => "tcp4",
             Network::Tcp6 => "tcp6",
             Network::Unix => "unix",
+            Network::Tls => "tls",
+            Network::Quic => "quic",
+            Network::Ws => "ws",
+            Network::Wss => "wss",
         }
     }
 }
@@ -495,6 +511,23 @@ mod tests {
     }
 
     #[test]
+    fn every_network_has_its_name() {
+        for network in [
+            Network::Tcp,
+            Network::Tcp4,
+            Network::Tcp6,
+            Network::Unix,
+            Network::Tls,
+            Network::Quic,
+            Network::Ws,
+            Network::Wss,
+        ] {
+            let text = format!("network = \"{network}\"");
+            assert_eq!(PeerConfig::from_toml_str(&text).unwrap().network, network, "{text}");
+        }
+    }
+
+    #[test]
     fn unknown_keys_are_rejected() {
         let err = PeerConfig::from_toml_str("listen_prot = 80").unwrap_err();
         assert!(matches!(&err, ConfigError::Parse { format: "TOML", .. }), "{err:?}");
@@ -509,7 +542,7 @@ mod tests {
             "call_timeout = \"5 parsecs\"",
             "call_timeout = 5",
             "call_timeout = \"-1s\"",
-            "network = \"quic\"",
+            "network = \"kcp\"",
             "network = \"TCP\"",
             "listen_port = 70000",
         ] {
@@ -610,6 +643,8 @@ mod tests {
         assert_eq!(addr(Network::Tcp, "localhost", 80).as_deref(), Some("localhost:80"));
         assert_eq!(addr(Network::Unix, "0.0.0.0", 80), None);
         assert_eq!(Network::Tcp6.to_string(), "tcp6");
+        assert_eq!(addr(Network::Quic, "127.0.0.1", 9).as_deref(), Some("127.0.0.1:9"));
+        assert_eq!(addr(Network::Wss, "", 443).as_deref(), Some("0.0.0.0:443"));
     }
 
     #[test]

@@ -23,6 +23,7 @@ use crate::proto::{Proto, RawProto};
 use crate::router::{CallRoute, Group, PushRoute, Router};
 use crate::session::Session;
 use crate::status::{self, Status};
+use crate::transport::Transports;
 use crate::transport::tcp::SocketOptions;
 use crate::xfer::XferRegistry;
 
@@ -39,6 +40,7 @@ pub(crate) struct PeerInner {
     idle: Notify,
     stopped: Notify,
     accept_loops: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    transports: Transports,
 }
 
 /// A peer: it listens and dials, and every connection becomes a [`Session`] that can call
@@ -74,6 +76,7 @@ pub struct PeerBuilder {
     proto: Option<Arc<dyn Proto>>,
     codecs: CodecRegistry,
     filters: XferRegistry,
+    transports: Transports,
 }
 
 impl PeerBuilder {
@@ -108,6 +111,22 @@ impl PeerBuilder {
         self
     }
 
+    /// The certificates of the `tls`, `wss` and `quic` networks: a server configuration to
+    /// listen, a client configuration to dial (feature `tls`).
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, tls: crate::transport::tls::TlsConfig) -> Self {
+        self.transports.tls = Some(tls);
+        self
+    }
+
+    /// The path, upgrade hook and handshake bound of the `ws` and `wss` networks (feature
+    /// `ws`; default: path `/`, no hook).
+    #[cfg(feature = "ws")]
+    pub fn ws(mut self, ws: crate::transport::ws::WsConfig) -> Self {
+        self.transports.ws = ws;
+        self
+    }
+
     /// Checks the configuration and builds the peer.
     pub fn build(self) -> Result<Peer, ConfigError> {
         self.config.validate()?;
@@ -135,6 +154,7 @@ impl PeerBuilder {
                 idle: Notify::new(),
                 stopped: Notify::new(),
                 accept_loops: Mutex::new(Vec::new()),
+                transports: self.transports,
             }),
         };
         for plugin in peer.plugins().iter() {
@@ -161,6 +181,7 @@ impl Peer {
             proto: None,
             codecs: CodecRegistry::default(),
             filters: XferRegistry::default(),
+            transports: Transports::default(),
         }
     }
 
@@ -295,6 +316,10 @@ impl Peer {
             read_buffer_size: config.read_buffer_size,
             write_buffer_size: config.write_buffer_size,
         }
+    }
+
+    pub(crate) fn transports(&self) -> &Transports {
+        &self.inner.transports
     }
 
     pub(crate) fn with_router<T>(&self, f: impl FnOnce(&mut Router) -> T) -> T {

@@ -4,11 +4,11 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Network, Peer};
+use super::Peer;
 use crate::proto::Proto;
 use crate::session::{Origin, RedialTarget, Session};
 use crate::status::{self, Status};
-use crate::transport::{Addr, Conn, Listener, tcp};
+use crate::transport::{self, Addr, Conn, Listener};
 
 /// Options of one listener.
 #[derive(Clone, Default)]
@@ -42,17 +42,7 @@ impl Peer {
         self.config()
             .validate_listen()
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        let listener: Box<dyn Listener> = match self.config().network {
-            #[cfg(unix)]
-            Network::Unix => {
-                let path = self.config().unix_path.clone().unwrap_or_default();
-                Box::new(crate::transport::unix::UnixListener::bind(path)?)
-            }
-            _ => {
-                let addr = self.config().listen_addr().unwrap_or_else(|| "0.0.0.0:0".to_owned());
-                Box::new(tcp::TcpListener::bind(&addr, self.socket_options()).await?)
-            }
-        };
+        let listener = transport::bind(self).await?;
         Ok(self.serve_listener(listener, options))
     }
 
@@ -69,10 +59,18 @@ impl Peer {
         let proto = options.proto.unwrap_or_else(|| self.proto().clone());
         let task = tokio::spawn(async move {
             loop {
-                match listener.accept().await {
-                    Ok(conn) => {
+                match listener.accept_connecting().await {
+                    Ok(connecting) => {
                         let (peer, proto) = (peer.clone(), proto.clone());
+                        // The handshake (TLS, WebSocket...) runs here, not in the accept loop.
                         tokio::spawn(async move {
+                            let conn = match connecting.await {
+                                Ok(conn) => conn,
+                                Err(e) => {
+                                    tracing::info!(error = %e, "handshake failed");
+                                    return;
+                                }
+                            };
                             let remote = conn.remote_addr.clone();
                             if let Err(status) = peer.serve_conn_with(conn, Some(proto)).await {
                                 tracing::info!(%remote, %status, "connection refused");
@@ -121,7 +119,8 @@ impl Peer {
         Ok(session)
     }
 
-    /// Dials `addr` (`host:port`, or a socket path for the `unix` network).
+    /// Dials `addr`: `host:port`, a socket path for the `unix` network, a `ws://` or `wss://`
+    /// URL (or `host:port`) for the WebSocket networks.
     pub async fn dial(&self, addr: &str) -> Result<Session, Status> {
         self.dial_with(addr, DialOptions::default()).await
     }
@@ -151,13 +150,7 @@ impl Peer {
 
     /// Opens a connection on the configured network, bounded by `timeout` (zero: none).
     pub(crate) async fn connect(&self, addr: &str, timeout: Duration) -> Result<Conn, Status> {
-        let connect = async {
-            match self.config().network {
-                #[cfg(unix)]
-                Network::Unix => crate::transport::unix::dial(addr).await,
-                _ => tcp::dial(addr, &self.socket_options()).await,
-            }
-        };
+        let connect = transport::dial(self, addr);
         let result = if timeout.is_zero() {
             connect.await
         } else {

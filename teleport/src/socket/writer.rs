@@ -37,7 +37,13 @@ pub(crate) fn spawn_writer(
                 continue;
             }
             socket.space.notify_waiters();
-            let result = match tokio::time::timeout(write_timeout, writer.write_all(&spare)).await {
+            // Flushing costs nothing on plain sockets and pushes out what TLS and WebSocket
+            // streams buffer.
+            let write = async {
+                writer.write_all(&spare).await?;
+                writer.flush().await
+            };
+            let result = match tokio::time::timeout(write_timeout, write).await {
                 Ok(result) => result,
                 Err(_) => Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "write timed out")),
             };

@@ -1,12 +1,26 @@
-//! Transports: where a session's bytes travel (TCP, Unix sockets, in memory).
+//! Transports: where a session's bytes travel (TCP, Unix sockets, in memory, and with their
+//! features TLS, QUIC and WebSocket).
 //!
 //! A transport hands the runtime a [`Conn`]: a read half, a write half and the addresses.
 //! Everything above it (framing, sessions, routing) is the same for every transport.
 
 pub mod memory;
+mod network;
+#[cfg(feature = "quic")]
+pub mod quic;
+#[cfg(feature = "tls")]
+pub mod selfsigned;
+#[cfg(any(feature = "tls", feature = "ws"))]
+mod setup;
 pub mod tcp;
+#[cfg(feature = "tls")]
+pub mod tls;
 #[cfg(unix)]
 pub mod unix;
+#[cfg(feature = "ws")]
+pub mod ws;
+
+pub(crate) use network::{Transports, bind, dial};
 
 use std::fmt;
 use std::future::Future;
@@ -21,6 +35,8 @@ pub type BoxRead = Box<dyn AsyncRead + Send + Unpin>;
 pub type BoxWrite = Box<dyn AsyncWrite + Send + Unpin>;
 /// A boxed future, as transports return them.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+/// An accepted connection still being set up (a TLS handshake, a WebSocket upgrade...).
+pub type Connecting = BoxFuture<'static, io::Result<Conn>>;
 
 /// The address of one end of a connection.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -32,13 +48,15 @@ pub enum Addr {
     Unix(String),
     /// One end of an in-memory pipe, numbered.
     Memory(u64),
+    /// A UDP address (QUIC).
+    Udp(std::net::SocketAddr),
 }
 
 impl Addr {
-    /// The IP address, for TCP.
+    /// The IP address, for TCP and UDP.
     pub fn ip(&self) -> Option<std::net::IpAddr> {
         match self {
-            Addr::Tcp(addr) => Some(addr.ip()),
+            Addr::Tcp(addr) | Addr::Udp(addr) => Some(addr.ip()),
             _ => None,
         }
     }
@@ -47,7 +65,7 @@ impl Addr {
 impl fmt::Display for Addr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Addr::Tcp(addr) => addr.fmt(f),
+            Addr::Tcp(addr) | Addr::Udp(addr) => addr.fmt(f),
             Addr::Unix(path) if path.is_empty() => f.write_str("unix:@"),
             Addr::Unix(path) => write!(f, "unix:{path}"),
             Addr::Memory(n) => write!(f, "memory:{n}"),
@@ -87,4 +105,16 @@ pub trait Listener: Send + 'static {
 
     /// The address it listens on.
     fn local_addr(&self) -> Addr;
+
+    /// Waits for the next connection and returns the rest of its set-up (a TLS handshake, a
+    /// WebSocket upgrade) as a future. The runtime awaits that future in the connection's
+    /// own task, so a client that is slow or silent during its handshake never holds up the
+    /// accept loop. The default accepts with [`accept`](Self::accept) and has nothing left
+    /// to do.
+    fn accept_connecting(&mut self) -> BoxFuture<'_, io::Result<Connecting>> {
+        Box::pin(async move {
+            let conn = self.accept().await?;
+            Ok(Box::pin(std::future::ready(Ok(conn))) as Connecting)
+        })
+    }
 }

@@ -34,7 +34,7 @@ impl Default for SocketOptions {
 }
 
 impl SocketOptions {
-    fn apply(&self, stream: &TcpStream) -> io::Result<()> {
+    pub(crate) fn apply(&self, stream: &TcpStream) -> io::Result<()> {
         stream.set_nodelay(self.no_delay)?;
         let sock = SockRef::from(stream);
         if let Some(period) = self.keepalive {

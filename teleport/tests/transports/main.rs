@@ -1,0 +1,9 @@
+//! Every transport with every protocol, over loopback: calls, pushes both ways, error
+//! statuses, large bodies and concurrency; the TLS, QUIC and WebSocket refusals; the
+//! session pool.
+
+mod common;
+mod matrix;
+mod pool;
+#[cfg(any(feature = "tls", feature = "ws"))]
+mod refusals;
