@@ -9,8 +9,9 @@
 //! other side only with its first bytes (a zero-length write sends nothing). So the
 //! accepting peer sees the session when the dialer's first frame arrives — its first call,
 //! push or auth message — as with Go eRPC over quic-go. A server cannot push to a client
-//! that has sent nothing yet; the client stays connected meanwhile (keep-alives every 15 s).
-//! Sending a byte of our own to open the stream would break the wire format shared with Go.
+//! that has sent nothing yet; the client stays connected meanwhile (keep-alives every 15 s),
+//! and such a connection closes with the listener. Sending a byte of our own to open the
+//! stream would break the wire format shared with Go.
 //!
 //! **Closing.** A session closed on purpose finishes its stream, waits until the other side
 //! has acknowledged every byte (at most 3 s), then closes the connection with code
@@ -27,6 +28,7 @@ use std::time::Duration;
 use quinn::crypto::rustls::{QuicClientConfig, QuicServerConfig};
 use quinn::{Connection, Endpoint, RecvStream, SendStream, VarInt};
 use tokio::io::AsyncWrite;
+use tokio::sync::watch;
 
 use super::setup::bounded;
 use super::tls::{TlsConfig, host_of};
@@ -184,6 +186,8 @@ pub struct QuicListener {
     endpoint: Endpoint,
     local_addr: SocketAddr,
     handshake_timeout: Duration,
+    /// Dropped with the listener: connections still waiting for their stream then close.
+    open: watch::Sender<()>,
 }
 
 impl QuicListener {
@@ -192,7 +196,8 @@ impl QuicListener {
     pub async fn bind(addr: &str, tls: &TlsConfig) -> io::Result<Self> {
         let endpoint = Endpoint::server(server_config(tls)?, resolve(addr).await?)?;
         let local_addr = endpoint.local_addr()?;
-        Ok(QuicListener { endpoint, local_addr, handshake_timeout: tls.handshake_timeout() })
+        let handshake_timeout = tls.handshake_timeout();
+        Ok(QuicListener { endpoint, local_addr, handshake_timeout, open: watch::Sender::new(()) })
     }
 }
 
@@ -218,12 +223,22 @@ impl Listener for QuicListener {
                 io::Error::new(io::ErrorKind::NotConnected, "the quic endpoint is closed")
             })?;
             let (local, timeout) = (self.local_addr, self.handshake_timeout);
+            let mut listener_gone = self.open.subscribe();
             Ok(Box::pin(async move {
                 let handshake = async { incoming.await.map_err(io::Error::other) };
                 let connection = bounded(timeout, "quic handshake", handshake).await?;
-                // Not bounded: the stream appears with the dialer's first frame (see above).
-                let (send, recv) = connection.accept_bi().await.map_err(io::Error::other)?;
-                Ok(conn_of(connection, send, recv, local))
+                // Not bounded in time: the stream appears with the dialer's first frame (see
+                // above). But a connection without a session yet ends with the listener.
+                tokio::select! {
+                    stream = connection.accept_bi() => {
+                        let (send, recv) = stream.map_err(io::Error::other)?;
+                        Ok(conn_of(connection, send, recv, local))
+                    }
+                    _ = listener_gone.changed() => {
+                        connection.close(VarInt::from_u32(CLOSE_NORMAL), b"not listening");
+                        Err(io::Error::new(io::ErrorKind::ConnectionAborted, "listener closed"))
+                    }
+                }
             }) as Connecting)
         })
     }

@@ -132,3 +132,25 @@ impl Listener for TlsListener {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_of_addresses() {
+        for (addr, host) in [
+            ("localhost:443", "localhost"),
+            ("127.0.0.1:9090", "127.0.0.1"),
+            ("[::1]:9090", "::1"),
+            ("::1", "::1"),
+            ("example.com", "example.com"),
+            ("host:port", "host:port"),
+        ] {
+            assert_eq!(host_of(addr), host, "{addr}");
+        }
+        assert!(matches!(server_name_of("[::1]:1").unwrap(), ServerName::IpAddress(_)));
+        assert!(matches!(server_name_of("a.example:1").unwrap(), ServerName::DnsName(_)));
+        assert!(server_name_of("bad name:1").is_err());
+    }
+}

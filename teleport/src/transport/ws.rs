@@ -289,3 +289,15 @@ where
         client_async_with_config(url, stream, Some(ws_config())).await.map_err(handshake_error)?;
     Ok(conn_of(ws, parts))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_to_dial() {
+        assert_eq!(url_of("127.0.0.1:80", false, "/ws"), "ws://127.0.0.1:80/ws");
+        assert_eq!(url_of("[::1]:443", true, "/"), "wss://[::1]:443/");
+        assert_eq!(url_of("ws://h:1/x?token=t", true, "/ws"), "ws://h:1/x?token=t");
+    }
+}

@@ -5,5 +5,7 @@
 mod common;
 mod matrix;
 mod pool;
+#[cfg(feature = "quic")]
+mod quic;
 #[cfg(any(feature = "tls", feature = "ws"))]
 mod refusals;
