@@ -41,6 +41,12 @@
 //! - `quic`: QUIC (network `quic`) with quinn (`transport::quic`); implies `tls`.
 //! - `ws`: WebSocket (network `ws`, and `wss` with `tls`) with tokio-tungstenite
 //!   (`transport::ws`).
+//! - `http`: the `http` protocol ([`proto::HttpProto`]): calls as HTTP/1.1 `POST` requests.
+//! - `secure`: the [`plugin::secure`] plugin, body encryption with XChaCha20-Poly1305.
+//! - `binder`: the [`plugin::binder`] plugin, declarative argument validation.
+//!
+//! The wire protocols are [`RawProto`] (the default), [`proto::JsonProto`] and, with
+//! `protobuf`, [`proto::ProtobufProto`], each byte-compatible with Go eRPC v6's.
 //!
 //! [`pool::SessionPool`] keeps several sessions to one address and puts each call on the
 //! least-loaded one.
