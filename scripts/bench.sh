@@ -10,7 +10,7 @@
 #
 # Environment: N (calls per row, default 1000000), RUNS (default 3), CLIENTS (default
 # 100,500,1000), OUT (output folder, default docs), BENCH_ARGS (more bench-client flags,
-# e.g. "--threads 1").
+# e.g. "--threads 1"), BENCH_COMMIT (the commit to name when not run from a git checkout).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,5 +44,5 @@ cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
     --meta "command: \`N=$N RUNS=$RUNS CLIENTS=$CLIENTS${BENCH_ARGS:+ BENCH_ARGS=\"$BENCH_ARGS\"} scripts/bench.sh\`" \
     --meta "started $started; load average before $load_before, after $load_after" \
     --meta "machine: $(nproc) cores (${cpu:-unknown CPU}), $(uname -sr); $(rustc --version)" \
-    --meta "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); rows in [benchmarks.jsonl](benchmarks.jsonl)" \
+    --meta "commit ${BENCH_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}; rows in [benchmarks.jsonl](benchmarks.jsonl)" \
     "$OUT/benchmarks.jsonl"
