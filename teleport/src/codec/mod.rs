@@ -213,7 +213,8 @@ pub fn encode_to_bytes<T: EncodeBody + ?Sized>(
     value: &T,
     codec: u8,
 ) -> Result<bytes::Bytes, CodecError> {
-    let mut buf = BytesMut::new();
+    // Small bodies then fit without regrowing; protobuf reserves its exact size itself.
+    let mut buf = BytesMut::with_capacity(128);
     value.encode_body(codec, &mut buf)?;
     Ok(buf.freeze())
 }

@@ -16,6 +16,7 @@ impl<T: prost::Message> EncodeBody for Protobuf<T> {
         if codec != PROTOBUF {
             return Err(CodecError::Unsupported(codec));
         }
+        dst.reserve(self.0.encoded_len());
         self.0.encode(dst).map_err(|e| CodecError::encode("protobuf", e))
     }
 }

@@ -246,23 +246,22 @@ impl Session {
                 return Err(status);
             }
         }
-        let sent = with_deadline(deadline, socket.send(&msg)).await;
-        if let Err(status) = sent.and_then(|r| r.map_err(|e| e.into_status())) {
-            socket.pending.take(seq);
-            return Err(status);
-        }
-        self.touch_write();
-        if !plugins.is_empty() {
-            let _ = plugins.run(|p| p.post_write_call(self, &msg));
-        }
-        match with_deadline(deadline, rx).await {
-            Ok(Ok(reply)) => reply,
-            Ok(Err(_)) => Err(conn_closed()),
-            Err(status) => {
-                socket.pending.take(seq);
-                Err(status)
+        // One deadline (one timer) for the write and the reply together.
+        let exchange = async {
+            socket.send(&msg).await.map_err(|e| e.into_status())?;
+            self.touch_write();
+            if !plugins.is_empty() {
+                let _ = plugins.run(|p| p.post_write_call(self, &msg));
             }
+            rx.await.unwrap_or_else(|_| Err(conn_closed()))
+        };
+        let result = with_deadline(deadline, exchange).await.and_then(|r| r);
+        if result.is_err() {
+            // Frees the entry when the write failed or the deadline passed; a no-op when
+            // the reply itself carried the error.
+            socket.pending.take(seq);
         }
+        result
     }
 
     async fn push_message(

@@ -1,6 +1,7 @@
 //! The read loop of a connection: reads frames and dispatches them.
 
 use std::any::Any;
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
@@ -62,6 +63,9 @@ async fn read_frames(session: &Session, socket: &Arc<Socket>, mut reader: BoxRea
     let limit = Arc::new(Semaphore::new(config.max_in_flight_handlers.max(1)));
     let mut buf = BytesMut::with_capacity(8 << 10);
     let mut frame_started: Option<Instant> = None;
+    // Armed once: re-arming a `Notified` on every read costs a lock round trip.
+    let closed = socket.closed();
+    tokio::pin!(closed);
     loop {
         loop {
             match socket.proto().decode(&mut buf) {
@@ -97,7 +101,7 @@ async fn read_frames(session: &Session, socket: &Arc<Socket>, mut reader: BoxRea
         };
         tokio::select! {
             biased;
-            () = socket.closed() => return Ended::Closed,
+            () = &mut closed => return Ended::Closed,
             read = read => match read {
                 Ok(0) => return Ended::Eof,
                 Ok(_) => session.touch_read(),
@@ -177,13 +181,32 @@ async fn handle_call(
         }
         (Ok(()), Some(route)) => route,
     };
-    let Ok(permit) = limit.clone().acquire_owned().await else { return };
     let in_flight = peer.track_handler();
-    let socket = socket.clone();
-    tokio::spawn(async move {
+    let socket2 = socket.clone();
+    let handling = async move {
         let result = run_call(&route, &ctx).await;
-        send_reply(&ctx, &socket, result).await;
-        drop((permit, in_flight));
+        send_reply(&ctx, &socket2, result).await;
+        drop(in_flight);
+    };
+    run_inline_or_spawn(handling, limit).await;
+}
+
+/// Polls a handler once right here in the read loop: most handlers (every sync method of a
+/// service) finish at once, and then no task is spawned and no thread woken. One that is
+/// not done is spawned, holding one of the session's handler permits (the read loop waits
+/// for a permit, which pushes back on the peer).
+async fn run_inline_or_spawn(
+    handling: impl Future<Output = ()> + Send + 'static,
+    limit: &Arc<Semaphore>,
+) {
+    let mut handling = Box::pin(handling);
+    if futures_util::FutureExt::now_or_never(&mut handling).is_some() {
+        return;
+    }
+    let Ok(permit) = limit.clone().acquire_owned().await else { return };
+    tokio::spawn(async move {
+        handling.await;
+        drop(permit);
     });
 }
 
@@ -270,16 +293,16 @@ async fn handle_push(session: &Session, limit: &Arc<Semaphore>, mut msg: Message
         return;
     };
     let ctx = PushCtx::new(session.clone(), msg, route.plugins.clone());
-    let Ok(permit) = limit.clone().acquire_owned().await else { return };
     let in_flight = peer.track_handler();
-    tokio::spawn(async move {
+    let handling = async move {
         let status = match run_push(&route, &ctx).await {
             Ok(()) => Status::OK,
             Err(status) => status,
         };
         log_handled(&ctx, "push", &status, 0);
-        drop((permit, in_flight));
-    });
+        drop(in_flight);
+    };
+    run_inline_or_spawn(handling, limit).await;
 }
 
 async fn run_push(route: &PushRoute, ctx: &PushCtx) -> Result<(), Status> {

@@ -59,7 +59,8 @@ pub(crate) struct SessionInner {
     clock: tokio::time::Instant,
     /// The session age and the deadline it sets (from when it was set).
     session_age: Mutex<(Duration, Option<Instant>)>,
-    context_age: Mutex<Duration>,
+    /// Nanoseconds; read on every call, so an atomic rather than a lock.
+    context_age_ns: AtomicU64,
     redial: Option<RedialTarget>,
     closing: AtomicBool,
     finalized: AtomicBool,
@@ -85,7 +86,7 @@ impl Session {
         Session {
             inner: Arc::new(SessionInner {
                 session_age: Mutex::new(age_deadline(config.default_session_age)),
-                context_age: Mutex::new(config.default_context_age),
+                context_age_ns: AtomicU64::new(duration_ns(config.default_context_age)),
                 peer,
                 id: RwLock::new(id),
                 socket: RwLock::new(None),
@@ -210,12 +211,12 @@ impl Session {
     /// How long a handler of this session may run before its call is answered 408; zero
     /// for no limit.
     pub fn context_age(&self) -> Duration {
-        *self.inner.context_age.lock()
+        Duration::from_nanos(self.inner.context_age_ns.load(Ordering::Relaxed))
     }
 
     /// Sets the context age for handlers started from now on.
     pub fn set_context_age(&self, age: Duration) {
-        *self.inner.context_age.lock() = age;
+        self.inner.context_age_ns.store(duration_ns(age), Ordering::Relaxed);
     }
 
     /// The number of this session's calls waiting for replies.
@@ -263,6 +264,11 @@ impl Session {
         &self,
         deadline: Option<tokio::time::Instant>,
     ) -> Result<Arc<Socket>, Status> {
+        if *self.inner.state.borrow() == SessionState::Connected {
+            if let Some(socket) = self.inner.socket.read().clone() {
+                return Ok(socket);
+            }
+        }
         let mut state = self.inner.state.subscribe();
         loop {
             let current = *state.borrow_and_update();
@@ -300,12 +306,14 @@ impl Session {
         let socket = Socket::new(
             proto,
             config.max_outbound_bytes,
+            conn.writer,
+            conn.direct_writes,
             conn.remote_addr.clone(),
             #[cfg(unix)]
             conn.raw_fd,
         );
         *self.inner.addrs.write() = (conn.local_addr, conn.remote_addr);
-        let writer = spawn_writer(socket.clone(), conn.writer, config.write_timeout, {
+        let writer = spawn_writer(socket.clone(), config.write_timeout, {
             let remote = socket.remote_addr.clone();
             move |e| tracing::debug!(%remote, error = %e, "write failed; closing the connection")
         });
@@ -397,6 +405,10 @@ impl std::fmt::Debug for Session {
             .field("state", &self.state())
             .finish()
     }
+}
+
+fn duration_ns(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 fn age_deadline(age: Duration) -> (Duration, Option<Instant>) {

@@ -18,7 +18,7 @@ pub(crate) use writer::spawn_writer;
 use crate::message::Message;
 use crate::proto::{Proto, ProtoError};
 use crate::status::{self, Status};
-use crate::transport::Addr;
+use crate::transport::{Addr, BoxWrite};
 
 /// Why a frame could not be queued.
 #[derive(Debug)]
@@ -43,6 +43,9 @@ impl SendError {
 struct WriteState {
     buf: BytesMut,
     closed: bool,
+    /// Someone (the writer task, or a sender writing directly) owns the write half and is
+    /// writing; everyone else queues.
+    writing: bool,
 }
 
 /// The shared state of one live connection.
@@ -61,6 +64,10 @@ pub(crate) struct Socket {
     gate_open: AtomicBool,
     gate: Notify,
     writer: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// The write half; used only by whoever set `WriteState::writing`.
+    half: Mutex<Option<BoxWrite>>,
+    /// Whether senders may write directly (the half needs no flush).
+    direct_writes: bool,
     /// The first message read before the gate opened, for a connect plugin to take.
     early: Mutex<Option<Message>>,
     early_ready: Notify,
@@ -74,12 +81,18 @@ impl Socket {
     pub(crate) fn new(
         proto: Arc<dyn Proto>,
         max_outbound: usize,
+        half: BoxWrite,
+        direct_writes: bool,
         remote_addr: Addr,
         #[cfg(unix)] raw_fd: Option<std::os::fd::RawFd>,
     ) -> Arc<Self> {
         Arc::new(Socket {
             proto,
-            write: Mutex::new(WriteState { buf: BytesMut::with_capacity(8 << 10), closed: false }),
+            write: Mutex::new(WriteState {
+                buf: BytesMut::with_capacity(8 << 10),
+                closed: false,
+                writing: false,
+            }),
             write_ready: Notify::new(),
             space: Notify::new(),
             max_outbound: max_outbound.max(1),
@@ -88,6 +101,8 @@ impl Socket {
             gate_open: AtomicBool::new(false),
             gate: Notify::new(),
             writer: Mutex::new(None),
+            half: Mutex::new(Some(half)),
+            direct_writes,
             early: Mutex::new(None),
             early_ready: Notify::new(),
             pending: PendingCalls::default(),
@@ -102,7 +117,9 @@ impl Socket {
     }
 
     /// Encodes `msg` straight into the write queue, waiting while the queue is over its
-    /// limit. Cancel-safe: if dropped while waiting, nothing was queued.
+    /// limit. When nothing else is queued or being written, the frame is written at once
+    /// from this task (if the transport allows) instead of waking the writer task.
+    /// Cancel-safe: if dropped while waiting, nothing was queued.
     pub(crate) async fn send(&self, msg: &Message) -> Result<usize, SendError> {
         loop {
             let room = self.space.notified();
@@ -117,8 +134,15 @@ impl Socket {
                     let before = state.buf.len();
                     self.proto.encode(msg, &mut state.buf).map_err(SendError::Encode)?;
                     let written = state.buf.len() - before;
-                    drop(state);
-                    self.write_ready.notify_one();
+                    if self.direct_writes && before == 0 && !state.writing {
+                        state.writing = true;
+                        let frame = state.buf.split();
+                        drop(state);
+                        self.write_now(frame);
+                    } else {
+                        drop(state);
+                        self.write_ready.notify_one();
+                    }
                     return Ok(written);
                 }
             }

@@ -1,62 +1,115 @@
-//! The writer task: drains the write queue with one write per wake-up.
+//! The write side: frames written directly by the task that sends them when the connection
+//! is idle, else drained by the writer task with one write per wake-up.
 
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use bytes::BytesMut;
+use bytes::{Buf, BytesMut};
 use tokio::io::AsyncWriteExt;
 
 use super::Socket;
-use crate::transport::BoxWrite;
 
-/// Starts the writer of `socket`. It ends when the socket is closed and the queue is
+impl Socket {
+    /// Writes `frame` without waiting, from the sending task. The caller set `writing`.
+    /// Whatever the kernel does not take now goes back to the front of the queue for the
+    /// writer task; the order of frames holds because only the holder of `writing` writes.
+    pub(super) fn write_now(&self, mut frame: BytesMut) {
+        let failed = {
+            let mut half = self.half.lock();
+            match half.as_mut() {
+                Some(writer) => write_without_waiting(writer, &mut frame).err(),
+                None => Some(std::io::ErrorKind::NotConnected.into()),
+            }
+        };
+        let mut state = self.write.lock();
+        state.writing = false;
+        if let Some(e) = failed {
+            drop(state);
+            tracing::debug!(remote = %self.remote_addr, error = %e, "write failed; closing the connection");
+            self.close();
+            return;
+        }
+        if !frame.is_empty() {
+            frame.unsplit(std::mem::take(&mut state.buf));
+            state.buf = frame;
+        }
+        let hand_over = !state.buf.is_empty() || state.closed;
+        drop(state);
+        if hand_over {
+            self.write_ready.notify_one();
+        }
+    }
+}
+
+/// Writes as much of `frame` as the kernel takes right now, advancing past it.
+fn write_without_waiting(
+    writer: &mut crate::transport::BoxWrite,
+    frame: &mut BytesMut,
+) -> std::io::Result<()> {
+    let mut cx = Context::from_waker(Waker::noop());
+    while !frame.is_empty() {
+        match Pin::new(&mut **writer).poll_write(&mut cx, frame) {
+            Poll::Ready(Ok(0)) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Poll::Ready(Ok(n)) => frame.advance(n),
+            Poll::Ready(Err(e)) => return Err(e),
+            Poll::Pending => break,
+        }
+    }
+    Ok(())
+}
+
+/// Starts the writer task of `socket`. It ends when the socket is closed and the queue is
 /// flushed, or when a write fails or takes longer than `write_timeout` (a peer that stops
 /// reading); then it closes the socket and `on_error` runs.
 pub(crate) fn spawn_writer(
     socket: Arc<Socket>,
-    mut writer: BoxWrite,
     write_timeout: Duration,
     on_error: impl FnOnce(std::io::Error) + Send + 'static,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut spare = BytesMut::with_capacity(8 << 10);
         loop {
             let ready = socket.write_ready.notified();
-            let closed = {
+            let (frames, closed) = {
                 let mut state = socket.write.lock();
-                if !state.buf.is_empty() {
-                    std::mem::swap(&mut state.buf, &mut spare);
+                if state.writing || state.buf.is_empty() {
+                    (None, state.closed && !state.writing)
+                } else {
+                    state.writing = true;
+                    (Some(state.buf.split()), false)
                 }
-                state.closed
             };
-            if spare.is_empty() {
+            let Some(frames) = frames else {
                 if closed {
                     break;
                 }
                 ready.await;
                 continue;
-            }
+            };
             socket.space.notify_waiters();
+            let Some(mut writer) = socket.half.lock().take() else { break };
             // Flushing costs nothing on plain sockets and pushes out what TLS and WebSocket
             // streams buffer.
             let write = async {
-                writer.write_all(&spare).await?;
+                writer.write_all(&frames).await?;
                 writer.flush().await
             };
             let result = match tokio::time::timeout(write_timeout, write).await {
                 Ok(result) => result,
                 Err(_) => Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "write timed out")),
             };
+            *socket.half.lock() = Some(writer);
+            socket.write.lock().writing = false;
             if let Err(e) = result {
                 socket.close();
                 on_error(e);
                 return;
             }
-            spare.clear();
-            if spare.capacity() > 1 << 20 {
-                spare = BytesMut::with_capacity(8 << 10);
-            }
         }
-        let _ = tokio::time::timeout(write_timeout, writer.shutdown()).await;
+        let writer = socket.half.lock().take();
+        if let Some(mut writer) = writer {
+            let _ = tokio::time::timeout(write_timeout, writer.shutdown()).await;
+        }
     })
 }

@@ -23,6 +23,7 @@ fn end(stream: tokio::io::DuplexStream, local_addr: Addr, remote_addr: Addr) -> 
         writer: Box::new(writer),
         local_addr,
         remote_addr,
+        direct_writes: false,
         #[cfg(unix)]
         raw_fd: None,
     }

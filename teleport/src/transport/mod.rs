@@ -83,6 +83,10 @@ pub struct Conn {
     pub local_addr: Addr,
     /// The other side's address.
     pub remote_addr: Addr,
+    /// Whether the write half hands bytes straight to the kernel and needs no flush (plain
+    /// TCP and Unix sockets): the runtime then writes a frame from the task that sends it
+    /// when nothing else is being written, instead of waking the writer task.
+    pub direct_writes: bool,
     /// The raw file descriptor, where there is one (TCP and Unix sockets).
     #[cfg(unix)]
     pub raw_fd: Option<std::os::fd::RawFd>,

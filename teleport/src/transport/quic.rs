@@ -131,6 +131,7 @@ fn conn_of(connection: Connection, send: SendStream, recv: RecvStream, local: So
         writer: Box::new(QuicWriter { send, connection, finished: false }),
         local_addr: Addr::Udp(local),
         remote_addr: Addr::Udp(remote),
+        direct_writes: false,
         #[cfg(unix)]
         raw_fd: None,
     }

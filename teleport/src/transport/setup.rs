@@ -42,6 +42,7 @@ pub(crate) fn conn_of(reader: super::BoxRead, writer: super::BoxWrite, parts: Pa
         writer,
         local_addr,
         remote_addr,
+        direct_writes: false,
         #[cfg(unix)]
         raw_fd: fd,
     }

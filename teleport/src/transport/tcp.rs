@@ -63,6 +63,7 @@ pub fn conn_from_stream(stream: TcpStream, options: &SocketOptions) -> io::Resul
         writer: Box::new(writer),
         local_addr,
         remote_addr,
+        direct_writes: true,
         #[cfg(unix)]
         raw_fd,
     })

@@ -18,7 +18,14 @@ pub fn conn_from_stream(stream: UnixStream) -> Conn {
     let remote_addr = addr_of(stream.peer_addr());
     let raw_fd = Some(std::os::fd::AsRawFd::as_raw_fd(&stream));
     let (reader, writer) = stream.into_split();
-    Conn { reader: Box::new(reader), writer: Box::new(writer), local_addr, remote_addr, raw_fd }
+    Conn {
+        reader: Box::new(reader),
+        writer: Box::new(writer),
+        local_addr,
+        remote_addr,
+        direct_writes: true,
+        raw_fd,
+    }
 }
 
 /// Connects to the socket at `path`.
