@@ -102,66 +102,50 @@ fn client_items(route: &Route<'_>, ty: &syn::Ident, krate: &syn::Path) -> TokenS
         Ret::Plain(t) | Ret::Result(t) => Some(bound(t, krate, "DecodeBody")),
         Ret::Unit => None,
     };
-    let body = match route.kind {
-        Kind::Call => {
-            let doc = format!("Calls `{name}` and decodes the reply.");
-            let doc_with = format!("Calls `{name}` with options; returns the reply with its meta.");
-            quote! {
-                #(#user_docs)*
-                #[doc = ""]
-                #[doc = #doc]
-                #allow
-                pub async fn #ident(#session: &#session_ty, #arg_param) -> ::core::result::Result<#ok, #status>
-                where
-                    #arg_bound
-                    #ok_bound
-                {
-                    #session.call::<#ok>(Self::#konst, #arg_expr).await
-                }
-
-                #[doc = #doc_with]
-                #allow
-                pub async fn #with(
-                    #session: &#session_ty,
-                    #arg_param
-                    #options: &#options_ty,
-                ) -> ::core::result::Result<#krate::__private::Reply<#ok>, #status>
-                where
-                    #arg_bound
-                    #ok_bound
-                {
-                    #session.call_with::<#ok>(Self::#konst, #arg_expr, #options).await
-                }
-            }
+    // The four shapes differ only in their words, reply type and session method.
+    let (doc, doc_with, reply, reply_with, call, call_with, bounds) = match route.kind {
+        Kind::Call => (
+            format!("Calls `{name}` and decodes the reply."),
+            format!("Calls `{name}` with options; returns the reply with its meta."),
+            quote!(#ok),
+            quote!(#krate::__private::Reply<#ok>),
+            quote!(call::<#ok>),
+            quote!(call_with::<#ok>),
+            quote!(#arg_bound #ok_bound),
+        ),
+        Kind::Push => (
+            format!("Pushes to `{name}`; returns once the message is queued."),
+            format!("Pushes to `{name}` with options."),
+            quote!(()),
+            quote!(()),
+            quote!(push),
+            quote!(push_with),
+            quote!(#arg_bound),
+        ),
+    };
+    let body = quote! {
+        #(#user_docs)*
+        #[doc = ""]
+        #[doc = #doc]
+        #allow
+        pub async fn #ident(#session: &#session_ty, #arg_param) -> ::core::result::Result<#reply, #status>
+        where
+            #bounds
+        {
+            #session.#call(Self::#konst, #arg_expr).await
         }
-        Kind::Push => {
-            let doc = format!("Pushes to `{name}`; returns once the message is queued.");
-            let doc_with = format!("Pushes to `{name}` with options.");
-            quote! {
-                #(#user_docs)*
-                #[doc = ""]
-                #[doc = #doc]
-                #allow
-                pub async fn #ident(#session: &#session_ty, #arg_param) -> ::core::result::Result<(), #status>
-                where
-                    #arg_bound
-                {
-                    #session.push(Self::#konst, #arg_expr).await
-                }
 
-                #[doc = #doc_with]
-                #allow
-                pub async fn #with(
-                    #session: &#session_ty,
-                    #arg_param
-                    #options: &#options_ty,
-                ) -> ::core::result::Result<(), #status>
-                where
-                    #arg_bound
-                {
-                    #session.push_with(Self::#konst, #arg_expr, #options).await
-                }
-            }
+        #[doc = #doc_with]
+        #allow
+        pub async fn #with(
+            #session: &#session_ty,
+            #arg_param
+            #options: &#options_ty,
+        ) -> ::core::result::Result<#reply_with, #status>
+        where
+            #bounds
+        {
+            #session.#call_with(Self::#konst, #arg_expr, #options).await
         }
     };
     quote! {

@@ -1,8 +1,12 @@
 //! Helpers shared by the plugin tests.
 
+#[path = "../support/wait.rs"]
+mod wait;
+pub(crate) use wait::{eventually, wait_state};
+
 use std::time::Duration;
 
-use teleport::{Peer, PeerBuilder, PeerConfig, Session, SessionState};
+use teleport::{Peer, PeerBuilder, PeerConfig, Session};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -23,24 +27,6 @@ pub(crate) async fn pair(
     let client = client.build().unwrap();
     let session = client.dial(&addr.to_string()).await.unwrap();
     (server, client, session)
-}
-
-/// Waits (bounded) until `session` reaches `state`.
-pub(crate) async fn wait_state(session: &Session, state: SessionState) {
-    let mut watch = session.watch_state();
-    tokio::time::timeout(Duration::from_secs(20), watch.wait_for(|s| *s == state))
-        .await
-        .expect("state not reached in time")
-        .expect("session dropped");
-}
-
-/// Waits (bounded, in real time) until `cond` holds.
-pub(crate) async fn eventually(mut cond: impl FnMut() -> bool) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while !cond() {
-        assert!(std::time::Instant::now() < deadline, "condition not reached in time");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
 }
 
 /// The frame named `name` of Go's second capture, as bytes.

@@ -1,8 +1,10 @@
 //! Helpers shared by the runtime tests.
 
-use std::time::Duration;
+#[path = "../support/wait.rs"]
+mod wait;
+pub(crate) use wait::{eventually, wait_state};
 
-use teleport::{Peer, PeerConfig, Session, SessionState};
+use teleport::{Peer, PeerConfig, Session};
 
 /// A configuration listening on loopback, port 0.
 pub(crate) fn config() -> PeerConfig {
@@ -26,23 +28,4 @@ pub(crate) async fn pair_with(
     let client = Peer::new(client).unwrap();
     let session = client.dial(&addr.to_string()).await.unwrap();
     (server, client, session)
-}
-
-/// Waits (bounded) until `session` reaches `state`.
-pub(crate) async fn wait_state(session: &Session, state: SessionState) {
-    let mut watch = session.watch_state();
-    tokio::time::timeout(Duration::from_secs(20), watch.wait_for(|s| *s == state))
-        .await
-        .expect("state not reached in time")
-        .expect("session dropped");
-}
-
-/// Waits (bounded) until `cond` holds, re-checking when `tick` fires.
-pub(crate) async fn eventually(mut cond: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while !cond() {
-        assert!(tokio::time::Instant::now() < deadline, "condition not reached in time");
-        tokio::task::yield_now().await;
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
 }
