@@ -5,6 +5,8 @@ use std::collections::VecDeque;
 use std::fmt::{self, Display};
 use std::str::FromStr;
 
+use teleport::peer::Network as TpNetwork;
+
 /// Command-line arguments, read one flag at a time: `-c 100,500`, `--codec=json`, `--push`.
 pub(crate) struct Args {
     rest: VecDeque<String>,
@@ -80,14 +82,65 @@ pub(crate) enum Network {
     Tcp,
     /// A Unix domain socket.
     Unix,
+    /// TLS over loopback TCP.
+    Tls,
+    /// QUIC over loopback UDP.
+    Quic,
+    /// WebSocket over loopback TCP.
+    Ws,
+    /// WebSocket over TLS.
+    Wss,
+}
+
+impl Network {
+    /// Every network, in the order `--help` lists them.
+    pub(crate) const ALL: [Network; 6] =
+        [Network::Tcp, Network::Unix, Network::Tls, Network::Quic, Network::Ws, Network::Wss];
+
+    /// The network's name, as `--network` takes it.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Network::Tcp => "tcp",
+            Network::Unix => "unix",
+            Network::Tls => "tls",
+            Network::Quic => "quic",
+            Network::Ws => "ws",
+            Network::Wss => "wss",
+        }
+    }
+
+    /// The same network in a `PeerConfig`.
+    pub(crate) fn teleport(self) -> TpNetwork {
+        match self {
+            Network::Tcp => TpNetwork::Tcp,
+            Network::Unix => TpNetwork::Unix,
+            Network::Tls => TpNetwork::Tls,
+            Network::Quic => TpNetwork::Quic,
+            Network::Ws => TpNetwork::Ws,
+            Network::Wss => TpNetwork::Wss,
+        }
+    }
+
+    /// Whether the network needs certificates: TLS, QUIC (TLS 1.3 inside) and WebSocket
+    /// over TLS.
+    pub(crate) fn secure(self) -> bool {
+        matches!(self, Network::Tls | Network::Quic | Network::Wss)
+    }
+
+    /// Where the raw ceiling of a run on this network is measured: plain sockets, Unix for
+    /// `unix`, TCP for every other network (there is no raw echo over TLS, QUIC or
+    /// WebSocket).
+    pub(crate) fn ceiling(self) -> Network {
+        match self {
+            Network::Unix => Network::Unix,
+            _ => Network::Tcp,
+        }
+    }
 }
 
 impl fmt::Display for Network {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Network::Tcp => "tcp",
-            Network::Unix => "unix",
-        })
+        f.write_str(self.name())
     }
 }
 
@@ -95,11 +148,10 @@ impl FromStr for Network {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "tcp" => Ok(Network::Tcp),
-            "unix" => Ok(Network::Unix),
-            _ => Err("expected tcp or unix".to_owned()),
-        }
+        Network::ALL
+            .into_iter()
+            .find(|network| network.name() == s)
+            .ok_or_else(|| "expected tcp, unix, tls, quic, ws or wss".to_owned())
     }
 }
 

@@ -9,8 +9,15 @@
 //!
 //! ```text
 //! cargo run --release --example bench-client -- -c 100,500,1000 -n 1000000 --compare
+//! cargo run --release --example bench-client -- -c 100 -n 200000 --network quic --compare
 //! ```
+//!
+//! On `tls`, `quic` and `wss` the client makes a self-signed certificate at startup, hands
+//! its PEM files to the servers it starts (`--cert`, `--key`) and trusts it alone; a server
+//! named with `-s` needs `--ca`. The raw ceiling has no TLS, QUIC or WebSocket flavour: with
+//! `--compare` those networks are compared with plain TCP, measured just before.
 
+mod certs;
 mod cli;
 mod hello;
 mod load;
@@ -22,19 +29,21 @@ mod spawn;
 mod table;
 
 use std::error::Error;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use indicatif::ProgressBar;
 use teleport::codec::Protobuf;
-use teleport::peer::Network as TpNetwork;
+use teleport::transport::tls::TlsConfig;
 use teleport::{Peer, PeerConfig, Session};
 use tokio::net::{TcpStream, UnixStream};
 
+use crate::certs::{CertDir, client_tls};
 use crate::cli::{Args, Codec, Network, runtime};
 use crate::hello::{BenchmarkMessage, PushCounter, Sink, SinkSerde};
-use crate::load::{Body, Measured, RawConn, Stub};
+use crate::load::{Body, Caller, Measured, RawConn, Stub};
 use crate::measure::status_kib;
 use crate::row::{Kind, Row, Scenario};
 use crate::serve::ServerOptions;
@@ -49,12 +58,16 @@ usage: bench-client [options]
                      instead of starting one
   --server-pid PID   that server's pid, to report its CPU time and memory
   --codec NAME       protobuf (default), json or bincode
-  --network NAME     tcp (default) or unix
+  --network NAME     tcp (default), unix, tls, quic, ws or wss; tls, quic and wss use a
+                     self-signed certificate made at startup
+  --ca PATH          with -s on tls, quic or wss: the certificate (PEM) to trust
   --threads T        worker threads per process, client and started server (default: cores)
   --sessions S       multiplexed: the C clients share S sessions
   --push             the server pushes N messages in rounds to every one of C sessions
   --raw              measure the raw ceiling only: the same frames echoed over plain sockets
-  --compare          per row, measure the ceiling then teleport, and report their ratio
+                     (tcp or unix)
+  --compare          per row, measure the ceiling then teleport, and report their ratio; the
+                     ceiling of tls, quic, ws and wss is plain tcp
   --json             print one JSON object per row on stdout (the table goes to stderr)";
 
 /// What the command line asks for.
@@ -70,6 +83,12 @@ struct Options {
     compare: bool,
     json: bool,
     serve: bool,
+    /// The certificate to trust on the TLS networks (`--ca`).
+    ca: Option<PathBuf>,
+    /// The client side of the TLS networks, once [`prepare_tls`](Self::prepare_tls) ran.
+    tls: Option<TlsConfig>,
+    /// The certificate made for the servers this client starts; removed on exit.
+    certs: Option<CertDir>,
 }
 
 impl Options {
@@ -86,6 +105,9 @@ impl Options {
             compare: false,
             json: false,
             serve: false,
+            ca: None,
+            tls: None,
+            certs: None,
         };
         while let Some(flag) = args.next_flag() {
             match flag.as_str() {
@@ -97,6 +119,7 @@ impl Options {
                 "--compare" => options.compare = true,
                 "--json" => options.json = true,
                 "--serve" => options.serve = true,
+                "--ca" => options.ca = Some(args.value(&flag)?),
                 "-h" | "--help" => return Err(String::new()),
                 _ if options.server.parse_flag(&flag, &mut args)? => {}
                 _ => return Err(format!("unknown flag {flag}")),
@@ -121,6 +144,38 @@ impl Options {
         if self.external && self.compare {
             return Err("--compare starts its own servers: drop -s".to_owned());
         }
+        let network = self.server.network;
+        if self.raw && network.ceiling() != network {
+            return Err(format!(
+                "--raw echoes over plain tcp or unix sockets, not {network} (--compare pairs \
+                 {network} with the tcp ceiling)"
+            ));
+        }
+        if self.ca.is_some() && !(self.external && network.secure()) {
+            return Err("--ca is for -s on tls, quic or wss".to_owned());
+        }
+        if self.external && network.secure() && self.ca.is_none() {
+            return Err(format!("-s on {network} needs --ca: the certificate the server presents"));
+        }
+        Ok(())
+    }
+
+    /// On the TLS networks: trusts `--ca`, or makes the certificate that the servers this
+    /// client starts will present, and trusts it.
+    fn prepare_tls(&mut self) -> Result<(), Box<dyn Error>> {
+        if !self.server.network.secure() {
+            return Ok(());
+        }
+        let ca = match &self.ca {
+            Some(ca) => ca.clone(),
+            None => {
+                let certs = self.certs.insert(CertDir::generate("bench-client")?);
+                self.server.cert = Some(certs.cert.clone());
+                self.server.key = Some(certs.key.clone());
+                certs.cert.clone()
+            }
+        };
+        self.tls = Some(client_tls(&ca)?);
         Ok(())
     }
 
@@ -129,15 +184,16 @@ impl Options {
         if self.external {
             return Ok(Target::external(self.server.addr.clone(), self.server_pid.clone()));
         }
-        let addr = match self.server.network {
-            Network::Tcp => "127.0.0.1:0".to_owned(),
+        let network = network_of(kind, self.server.network);
+        let addr = match network {
             Network::Unix => {
                 let name = format!("teleport-bench-{}.sock", std::process::id());
                 std::env::temp_dir().join(name).display().to_string()
             }
+            _ => "127.0.0.1:0".to_owned(),
         };
         let raw = kind == Kind::Ceiling;
-        Target::spawn(&ServerOptions { addr, raw, ..self.server.clone() })
+        Target::spawn(&ServerOptions { addr, raw, network, ..self.server.clone() })
     }
 
     fn body(&self) -> Body {
@@ -148,12 +204,22 @@ impl Options {
     }
 
     fn peer(&self) -> Result<Peer, Box<dyn Error>> {
-        let network = match self.server.network {
-            Network::Tcp => TpNetwork::Tcp,
-            Network::Unix => TpNetwork::Unix,
-        };
+        let network = self.server.network.teleport();
         let default_body_codec = self.server.codec.name().to_owned();
-        Ok(Peer::new(PeerConfig { network, default_body_codec, ..PeerConfig::default() })?)
+        let mut builder =
+            Peer::builder(PeerConfig { network, default_body_codec, ..PeerConfig::default() });
+        if let Some(tls) = &self.tls {
+            builder = builder.tls(tls.clone());
+        }
+        Ok(builder.build()?)
+    }
+}
+
+/// The network a row of `kind` runs on: the run's, or the ceiling's plain sockets.
+fn network_of(kind: Kind, network: Network) -> Network {
+    match kind {
+        Kind::Ceiling => network.ceiling(),
+        Kind::Teleport => network,
     }
 }
 
@@ -164,7 +230,7 @@ fn parse_list(text: &str, flag: &str) -> Result<Vec<usize>, String> {
 }
 
 fn main() -> ExitCode {
-    let options = match Options::parse(Args::from_env()) {
+    let mut options = match Options::parse(Args::from_env()) {
         Ok(options) => options,
         Err(e) => {
             if !e.is_empty() {
@@ -177,9 +243,10 @@ fn main() -> ExitCode {
     let result = if options.serve {
         serve::run(&options.server).map(|()| true)
     } else {
-        runtime(options.server.threads)
-            .map_err(Into::into)
-            .and_then(|rt| rt.block_on(bench(&options)))
+        options.prepare_tls().and_then(|()| {
+            let rt = runtime(options.server.threads)?;
+            rt.block_on(bench(&options))
+        })
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -201,7 +268,7 @@ async fn bench(options: &Options) -> Result<bool, Box<dyn Error>> {
         (false, true) => &[Kind::Ceiling],
         (false, false) => &[Kind::Teleport],
     };
-    let mut table = Table::new(options.json);
+    let mut table = Table::new(options.json, options.server.network);
     let mut all_ok = true;
     for &clients in &options.clients {
         let mut ceiling = None;
@@ -255,7 +322,7 @@ async fn run_row(options: &Options, kind: Kind, clients: usize) -> Result<Row, B
         kind,
         scenario,
         codec: options.server.codec.name().to_owned(),
-        network: options.server.network.to_string(),
+        network: network_of(kind, options.server.network).to_string(),
         threads: options.server.threads,
         clients,
         sessions,
@@ -323,6 +390,16 @@ async fn pushes(
         Codec::Json | Codec::Bincode => peer.route(SinkSerde(counter.clone())),
     };
     let sessions = dial(&peer, addr, clients).await?;
+    if options.server.network == Network::Quic {
+        // A QUIC server sees a session with the dialer's first frame only: one call each, so
+        // that the server pushes to every session.
+        let body = Arc::new(options.body());
+        for session in &sessions {
+            if !(Stub { session: session.clone(), body: body.clone() }).call().await {
+                return Err("a call before the pushes failed".into());
+            }
+        }
+    }
     let measured = push::run(&sessions, &counter, rounds, pid, progress).await?;
     peer.shutdown(Duration::from_secs(1)).await;
     Ok(measured)
@@ -338,20 +415,20 @@ async fn ceiling(
     progress: &ProgressBar,
 ) -> Result<Measured, Box<dyn Error>> {
     let frame = load::raw_frame(&options.body(), options.server.codec)?;
-    Ok(match options.server.network {
-        Network::Tcp => {
+    Ok(match options.server.network.ceiling() {
+        Network::Unix => {
+            let mut callers = Vec::with_capacity(clients);
+            for _ in 0..clients {
+                callers.push(RawConn::new(UnixStream::connect(addr).await?, frame.clone()));
+            }
+            load::run(callers, per_client, pid, progress).await
+        }
+        _ => {
             let mut callers = Vec::with_capacity(clients);
             for _ in 0..clients {
                 let stream = TcpStream::connect(addr).await?;
                 stream.set_nodelay(true)?;
                 callers.push(RawConn::new(stream, frame.clone()));
-            }
-            load::run(callers, per_client, pid, progress).await
-        }
-        Network::Unix => {
-            let mut callers = Vec::with_capacity(clients);
-            for _ in 0..clients {
-                callers.push(RawConn::new(UnixStream::connect(addr).await?, frame.clone()));
             }
             load::run(callers, per_client, pid, progress).await
         }

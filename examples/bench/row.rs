@@ -45,7 +45,8 @@ pub(crate) struct Row {
     pub(crate) scenario: Scenario,
     /// `protobuf`, `json` or `bincode`.
     pub(crate) codec: String,
-    /// `tcp` or `unix`.
+    /// The network the row ran on: `tcp`, `unix`, `tls`, `quic`, `ws` or `wss` (a ceiling
+    /// row: `tcp` or `unix`, whatever the network of the teleport row it goes with).
     pub(crate) network: String,
     /// Worker threads per process (0: one per core).
     pub(crate) threads: usize,

@@ -1,15 +1,19 @@
 //! The benchmark server: teleport serving `Hello.Say`, or the raw ceiling, an echo of whole
 //! frames over plain tokio sockets. It prints `listening <address>` once it accepts
 //! connections, which is how a client that started it learns where to dial.
+//!
+//! On the TLS networks (`tls`, `quic`, `wss`) it presents the certificate of `--cert` and
+//! `--key`; without them it makes a self-signed one and says on stderr where it wrote it, for
+//! the client's `--ca`.
 
 use std::io::Write as _;
 use std::path::PathBuf;
 
 use bytes::{Buf, BytesMut};
-use teleport::peer::Network as TpNetwork;
 use teleport::{Peer, PeerConfig};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
+use crate::certs::{CertDir, server_tls};
 use crate::cli::{Args, Codec, Network, runtime};
 use crate::hello::{Hello, HelloSerde};
 
@@ -29,6 +33,10 @@ pub(crate) struct ServerOptions {
     /// Exit when standard input closes: set by a client that started this server, so that
     /// the server never outlives it.
     pub(crate) exit_on_eof: bool,
+    /// The certificate (PEM) presented on the TLS networks.
+    pub(crate) cert: Option<PathBuf>,
+    /// Its private key (PEM).
+    pub(crate) key: Option<PathBuf>,
 }
 
 impl Default for ServerOptions {
@@ -40,6 +48,8 @@ impl Default for ServerOptions {
             raw: false,
             threads: 0,
             exit_on_eof: false,
+            cert: None,
+            key: None,
         }
     }
 }
@@ -54,6 +64,8 @@ impl ServerOptions {
             "--raw" => self.raw = true,
             "--threads" => self.threads = args.value(flag)?,
             "--exit-on-eof" => self.exit_on_eof = true,
+            "--cert" => self.cert = Some(args.value(flag)?),
+            "--key" => self.key = Some(args.value(flag)?),
             _ => return Ok(false),
         }
         Ok(true)
@@ -64,7 +76,13 @@ impl ServerOptions {
 pub(crate) fn run(options: &ServerOptions) -> Result<(), Box<dyn std::error::Error>> {
     let rt = runtime(options.threads)?;
     rt.block_on(async {
-        let addr = if options.raw { listen_raw(options).await? } else { listen(options).await? };
+        // Kept until the server exits: its certificate files, when it made them.
+        let mut made_certs = None;
+        let addr = if options.raw {
+            listen_raw(options).await?
+        } else {
+            listen(options, &mut made_certs).await?
+        };
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "listening {addr}")?;
         stdout.flush()?;
@@ -82,47 +100,61 @@ pub(crate) fn run(options: &ServerOptions) -> Result<(), Box<dyn std::error::Err
 }
 
 /// Starts teleport serving `Hello.Say` in the chosen codec; returns the address to dial.
-async fn listen(options: &ServerOptions) -> Result<String, Box<dyn std::error::Error>> {
-    let mut config =
-        PeerConfig { default_body_codec: options.codec.name().to_owned(), ..PeerConfig::default() };
-    match options.network {
-        Network::Tcp => {
-            let addr: std::net::SocketAddr = options.addr.parse()?;
-            config.local_ip = addr.ip().to_string();
-            config.listen_port = addr.port();
-        }
-        Network::Unix => {
-            let _ = std::fs::remove_file(&options.addr);
-            config.network = TpNetwork::Unix;
-            config.unix_path = Some(PathBuf::from(&options.addr));
-        }
+/// A self-signed certificate it had to make is left in `made`.
+async fn listen(
+    options: &ServerOptions,
+    made: &mut Option<CertDir>,
+) -> Result<String, Box<dyn std::error::Error>> {
+    let network = options.network;
+    let mut config = PeerConfig {
+        network: network.teleport(),
+        default_body_codec: options.codec.name().to_owned(),
+        ..PeerConfig::default()
+    };
+    if network == Network::Unix {
+        let _ = std::fs::remove_file(&options.addr);
+        config.unix_path = Some(PathBuf::from(&options.addr));
+    } else {
+        let addr: std::net::SocketAddr = options.addr.parse()?;
+        config.local_ip = addr.ip().to_string();
+        config.listen_port = addr.port();
     }
-    let peer = Peer::new(config)?;
+    let mut builder = Peer::builder(config);
+    if network.secure() {
+        let tls = match (&options.cert, &options.key) {
+            (Some(cert), Some(key)) => server_tls(cert, key)?,
+            (None, None) => {
+                let dir = made.insert(CertDir::generate("bench-server")?);
+                eprintln!(
+                    "bench-server: self-signed certificate in {} (bench-client --ca {})",
+                    dir.cert.display(),
+                    dir.cert.display()
+                );
+                server_tls(&dir.cert, &dir.key)?
+            }
+            _ => return Err("--cert and --key go together".into()),
+        };
+        builder = builder.tls(tls);
+    }
+    let peer = builder.build()?;
     match options.codec {
         Codec::Protobuf => peer.route(Hello),
         Codec::Json | Codec::Bincode => peer.route(HelloSerde),
     };
     let addr = peer.listen().await?;
-    Ok(match options.network {
-        Network::Tcp => addr.to_string(),
+    Ok(match network {
         Network::Unix => options.addr.clone(),
+        _ => addr.to_string(),
     })
 }
 
 /// Starts the raw ceiling's echo server; returns the address to dial.
 async fn listen_raw(options: &ServerOptions) -> Result<String, Box<dyn std::error::Error>> {
-    match options.network {
-        Network::Tcp => {
-            let listener = tokio::net::TcpListener::bind(&options.addr).await?;
-            let addr = listener.local_addr()?.to_string();
-            tokio::spawn(async move {
-                while let Ok((stream, _)) = listener.accept().await {
-                    let _ = stream.set_nodelay(true);
-                    tokio::spawn(echo(stream));
-                }
-            });
-            Ok(addr)
-        }
+    let network = options.network;
+    if network.ceiling() != network {
+        return Err(format!("--raw echoes over plain tcp or unix sockets, not {network}").into());
+    }
+    match network {
         Network::Unix => {
             let _ = std::fs::remove_file(&options.addr);
             let listener = tokio::net::UnixListener::bind(&options.addr)?;
@@ -132,6 +164,17 @@ async fn listen_raw(options: &ServerOptions) -> Result<String, Box<dyn std::erro
                 }
             });
             Ok(options.addr.clone())
+        }
+        _ => {
+            let listener = tokio::net::TcpListener::bind(&options.addr).await?;
+            let addr = listener.local_addr()?.to_string();
+            tokio::spawn(async move {
+                while let Ok((stream, _)) = listener.accept().await {
+                    let _ = stream.set_nodelay(true);
+                    tokio::spawn(echo(stream));
+                }
+            });
+            Ok(addr)
         }
     }
 }

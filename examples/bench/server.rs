@@ -6,7 +6,12 @@
 //! cargo run --release --example bench-server -- -s 127.0.0.1:8199 &
 //! cargo run --release --example bench-client -- -s 127.0.0.1:8199 --server-pid $!
 //! ```
+//!
+//! On `tls`, `quic` and `wss`, without `--cert` and `--key`, it makes a self-signed
+//! certificate and prints on stderr the file to give the client's `--ca`.
 
+#[allow(dead_code, reason = "the client side of the certificates is the client's")]
+mod certs;
 mod cli;
 #[allow(dead_code, reason = "the push sink is the client's; the server only pushes to it")]
 mod hello;
@@ -21,9 +26,11 @@ const USAGE: &str = "\
 usage: bench-server [options]
   -s ADDR          listen on host:port (default 127.0.0.1:8199), or a socket path with unix
   --codec NAME     protobuf (default), json or bincode
-  --network NAME   tcp (default) or unix
+  --network NAME   tcp (default), unix, tls, quic, ws or wss
+  --cert PATH      with tls, quic, wss: the certificate (PEM) to present; without it and
+  --key PATH       its key, a self-signed one is made and its path printed on stderr
   --threads T      worker threads (default: one per core)
-  --raw            serve the raw ceiling: echo whole frames over plain sockets
+  --raw            serve the raw ceiling: echo whole frames over plain sockets (tcp, unix)
   --exit-on-eof    exit when standard input closes";
 
 fn main() -> ExitCode {

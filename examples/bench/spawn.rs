@@ -84,5 +84,11 @@ fn server_args(options: &ServerOptions) -> Vec<String> {
     if options.exit_on_eof {
         args.push("--exit-on-eof".to_owned());
     }
+    for (flag, path) in [("--cert", &options.cert), ("--key", &options.key)] {
+        if let Some(path) = path {
+            args.push(flag.to_owned());
+            args.push(path.display().to_string());
+        }
+    }
     args
 }

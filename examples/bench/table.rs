@@ -5,7 +5,8 @@ use std::io::{IsTerminal, Write};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::row::{Row, Scenario};
+use crate::cli::Network;
+use crate::row::{Kind, Row, Scenario};
 
 /// The table's header, BENCH.md's columns first.
 const HEADER: &str = "\
@@ -15,13 +16,16 @@ const HEADER: &str = "\
 /// Prints rows as they are measured.
 pub(crate) struct Table {
     json: bool,
+    network: Network,
     rows: usize,
+    ceilings: usize,
 }
 
 impl Table {
-    /// A table; with `json`, each row is also printed as one JSON line on stdout.
-    pub(crate) fn new(json: bool) -> Self {
-        Table { json, rows: 0 }
+    /// A table of a run on `network`; with `json`, each row is also printed as one JSON
+    /// line on stdout.
+    pub(crate) fn new(json: bool, network: Network) -> Self {
+        Table { json, network, rows: 0, ceilings: 0 }
     }
 
     /// Prints one row (after the header, for the first).
@@ -31,9 +35,10 @@ impl Table {
             text.push_str(HEADER);
             text.push('\n');
         }
-        text.push_str(&line(row));
+        text.push_str(&line(row, self.network != Network::Tcp));
         text.push('\n');
         self.rows += 1;
+        self.ceilings += usize::from(row.kind == Kind::Ceiling);
         if self.json {
             eprint!("{text}");
             let mut stdout = std::io::stdout().lock();
@@ -48,9 +53,18 @@ impl Table {
 
     /// Prints what the figures mean, after the last row.
     pub(crate) fn finish(&self) {
-        let note = "\nLatency and throughput cover the timed phase only, after dial and 5 warm-up \
-                    calls per client\n(Teleport's own client counted both in its wall time and \
-                    printed p99.9 as \"p99\"). Push rows count pushes received.";
+        let mut note = "\nLatency and throughput cover the timed phase only, after dial and 5 \
+                        warm-up calls per client\n(Teleport's own client counted both in its wall \
+                        time and printed p99.9 as \"p99\"). Push rows count pushes received."
+            .to_owned();
+        let (network, ceiling) = (self.network, self.network.ceiling());
+        if self.ceilings > 0 && ceiling != network {
+            note.push_str(&format!(
+                "\nThe raw ceiling has no {network} flavour: it is plain {ceiling}, and \"vs \
+                 ceiling\" compares\nteleport over {network} with plain {ceiling} measured just \
+                 before it."
+            ));
+        }
         if self.json {
             eprintln!("{note}");
         } else {
@@ -59,7 +73,8 @@ impl Table {
     }
 }
 
-fn line(row: &Row) -> String {
+/// One row; with `named`, the kind names the row's network.
+fn line(row: &Row, named: bool) -> String {
     let ms =
         |v: f64| if row.scenario == Scenario::Push { "-".to_owned() } else { format!("{v:.3}") };
     let ratio = row.ratio.map_or_else(|| "-".to_owned(), |r| format!("{r:.2}"));
@@ -75,11 +90,14 @@ fn line(row: &Row) -> String {
         (Some(peak), None) => format!("{:.1}", peak as f64 / 1024.0),
         (None, _) => "?".to_owned(),
     };
-    let kind = match row.scenario {
+    let mut kind = match row.scenario {
         Scenario::Calls => row.kind.label().to_owned(),
         Scenario::Multiplexed => format!("{} multiplexed", row.kind.label()),
         Scenario::Push => format!("{} push", row.kind.label()),
     };
+    if named {
+        kind.push_str(&format!(" ({})", row.network));
+    }
     format!(
         "| {kind} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} | {ratio} | {cpu} | {rss} | {} |",
         row.clients,
