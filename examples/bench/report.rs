@@ -6,8 +6,13 @@
 //! bench-report --out docs/benchmarks.md --svg docs/benchmarks.svg \
 //!     --meta "N=1000000" runs.jsonl
 //! ```
+//!
+//! With `--by-network`, it writes only the "By network" section of that file instead, from
+//! runs on several networks (`NETWORKS=... scripts/bench.sh`); the main table keeps that
+//! section when it is written again.
 
 mod chart;
+mod networks;
 mod row;
 
 use std::collections::BTreeMap;
@@ -20,7 +25,9 @@ use crate::row::{Kind, Row, Scenario};
 
 const USAGE: &str = "\
 usage: bench-report --out FILE.md --svg FILE.svg [--meta TEXT]... RUNS.jsonl...
-  reads the rows printed by bench-client --json; writes the Markdown table and the chart";
+       bench-report --by-network --out FILE.md [--meta TEXT]... RUNS.jsonl...
+  reads the rows printed by bench-client --json; writes the Markdown table and the chart,
+  or (--by-network) replaces the \"By network\" section of FILE.md";
 
 /// The medians of the runs of one kind at one concurrency.
 pub(crate) struct Summary {
@@ -183,26 +190,40 @@ fn main() -> ExitCode {
 
 fn run() -> Result<(), Box<dyn Error>> {
     let (mut out, mut svg, mut meta, mut inputs) = (None, None, Vec::new(), Vec::new());
+    let mut by_network = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--out" => out = args.next().map(PathBuf::from),
             "--svg" => svg = args.next().map(PathBuf::from),
             "--meta" => meta.extend(args.next()),
+            "--by-network" => by_network = true,
             _ if arg.starts_with('-') => return Err(format!("unknown flag {arg}").into()),
             _ => inputs.push(PathBuf::from(arg)),
         }
     }
-    let (Some(out), Some(svg)) = (out, svg) else {
-        return Err("--out and --svg are needed".into());
-    };
     let rows = read_rows(&inputs)?;
+    // What the file holds now: the section of the other kind of run is kept.
+    let Some(out) = out else { return Err("--out is needed".into()) };
+    let before = std::fs::read_to_string(&out).unwrap_or_default();
+    if by_network {
+        let section = networks::section(&rows, &meta)?;
+        let doc = if before.is_empty() { "# Benchmarks\n" } else { &before };
+        std::fs::write(&out, networks::replace(doc, &section))?;
+        println!("wrote the by-network section of {}", out.display());
+        return Ok(());
+    }
+    let Some(svg) = svg else { return Err("--svg is needed".into()) };
     let summaries = summaries(&rows);
     if summaries.is_empty() {
         return Err("no call rows in the input".into());
     }
     chart::draw(&svg, &summaries)?;
-    std::fs::write(&out, markdown(&summaries, &meta, &svg))?;
+    let mut md = markdown(&summaries, &meta, &svg);
+    if let Some(section) = networks::existing(&before) {
+        md = networks::replace(&md, section);
+    }
+    std::fs::write(&out, md)?;
     println!("wrote {} and {}", out.display(), svg.display());
     Ok(())
 }
