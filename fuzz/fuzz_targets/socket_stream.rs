@@ -1,5 +1,5 @@
-//! The body of the `json_decode`, `protobuf_decode` and `http_decode` targets, which differ
-//! only in the protocol they build.
+//! The body of the `raw_decode`, `json_decode`, `protobuf_decode` and `http_decode` targets,
+//! which differ only in the protocol they build.
 //!
 //! The first input byte chooses how the stream is cut into reads (bits 0–5, 63 meaning all
 //! at once) and which limits apply (bit 7: 512-byte frames, 64-byte meta); the rest is the
