@@ -114,6 +114,8 @@ pub trait DecodeBody: Sized {
 
 impl<T: Serialize + ?Sized> EncodeBody for T {
     fn encode_body(&self, codec: u8, dst: &mut BytesMut) -> Result<(), CodecError> {
+        // Serde writers grow the buffer in small steps: room for a small body up front.
+        dst.reserve(128);
         match codec {
             JSON => json::encode(self, dst),
             PLAIN => plain::encode(self, dst),
@@ -213,8 +215,8 @@ pub fn encode_to_bytes<T: EncodeBody + ?Sized>(
     value: &T,
     codec: u8,
 ) -> Result<bytes::Bytes, CodecError> {
-    // Small bodies then fit without regrowing; protobuf reserves its exact size itself.
-    let mut buf = BytesMut::with_capacity(128);
+    // Each codec reserves what it needs: protobuf its exact size, serde codecs a start.
+    let mut buf = BytesMut::new();
     value.encode_body(codec, &mut buf)?;
     Ok(buf.freeze())
 }

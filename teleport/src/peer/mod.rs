@@ -6,7 +6,7 @@ mod serve;
 mod shutdown;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use parking_lot::{Mutex, RwLock};
 use tokio::sync::Notify;
@@ -20,7 +20,7 @@ pub(crate) use hub::Hub;
 use crate::codec::{self, CodecRegistry};
 use crate::plugin::{Plugin, Plugins};
 use crate::proto::{Proto, RawProto};
-use crate::router::{CallRoute, Group, PushRoute, Router};
+use crate::router::{Group, RouteSnapshot, Router};
 use crate::session::Session;
 use crate::status::{self, Status};
 use crate::transport::Transports;
@@ -33,7 +33,8 @@ pub(crate) struct PeerInner {
     codecs: CodecRegistry,
     default_codec: u8,
     plugins: Plugins,
-    router: RwLock<Router>,
+    router: RwLock<Arc<Router>>,
+    router_version: AtomicU64,
     hub: Hub,
     shutting_down: AtomicBool,
     in_flight: AtomicUsize,
@@ -147,7 +148,8 @@ impl PeerBuilder {
                 codecs: self.codecs,
                 default_codec,
                 plugins: Plugins::new(self.plugins),
-                router: RwLock::new(Router::default()),
+                router: RwLock::new(Arc::default()),
+                router_version: AtomicU64::new(0),
                 hub: Hub::default(),
                 shutting_down: AtomicBool::new(false),
                 in_flight: AtomicUsize::new(0),
@@ -323,15 +325,26 @@ impl Peer {
     }
 
     pub(crate) fn with_router<T>(&self, f: impl FnOnce(&mut Router) -> T) -> T {
-        f(&mut self.inner.router.write())
+        let mut router = self.inner.router.write();
+        let out = f(Arc::make_mut(&mut router));
+        // Bumped after the change and under the lock: whoever sees the new version reads
+        // the new routes.
+        self.inner.router_version.fetch_add(1, Ordering::Release);
+        out
     }
 
-    pub(crate) fn lookup_call(&self, path: &str) -> Option<Arc<CallRoute>> {
-        self.inner.router.read().call(path)
+    /// A snapshot of the routes, for a read loop to keep.
+    pub(crate) fn route_snapshot(&self) -> RouteSnapshot {
+        let version = self.inner.router_version.load(Ordering::Acquire);
+        RouteSnapshot { version, router: self.inner.router.read().clone() }
     }
 
-    pub(crate) fn lookup_push(&self, path: &str) -> Option<Arc<PushRoute>> {
-        self.inner.router.read().push(path)
+    /// The routes, from `snapshot` unless a route was registered since it was taken.
+    pub(crate) fn routes<'a>(&self, snapshot: &'a mut RouteSnapshot) -> &'a Router {
+        if self.inner.router_version.load(Ordering::Acquire) != snapshot.version {
+            *snapshot = self.route_snapshot();
+        }
+        &snapshot.router
     }
 
     pub(crate) fn notify_register(&self, name: &str, is_call: bool) {

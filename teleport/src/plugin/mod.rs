@@ -138,16 +138,17 @@ pub trait Plugin: Send + Sync + 'static {
     fn post_disconnect(&self, session: &Session) {}
 }
 
-/// An ordered list of plugins; the empty list costs one branch per hook site.
+/// An ordered list of plugins; the empty list costs one branch per hook site, and
+/// cloning it touches no shared counter (every handler context holds a copy).
 #[derive(Clone, Default)]
 pub struct Plugins {
-    list: Arc<[Arc<dyn Plugin>]>,
+    list: Option<Arc<[Arc<dyn Plugin>]>>,
 }
 
 impl Plugins {
     /// A list of the given plugins.
     pub fn new(list: Vec<Arc<dyn Plugin>>) -> Self {
-        Plugins { list: list.into() }
+        Plugins { list: (!list.is_empty()).then(|| list.into()) }
     }
 
     /// These plugins followed by `more`.
@@ -155,36 +156,36 @@ impl Plugins {
         if more.is_empty() {
             return self.clone();
         }
-        Plugins { list: self.list.iter().chain(more).cloned().collect() }
+        Plugins { list: Some(self.iter().chain(more).cloned().collect()) }
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
+        self.list.is_none()
     }
 
     /// The plugins, in order.
-    pub fn iter(&self) -> impl Iterator<Item = &Arc<dyn Plugin>> {
-        self.list.iter()
+    pub fn iter(&self) -> std::slice::Iter<'_, Arc<dyn Plugin>> {
+        self.list.as_deref().unwrap_or_default().iter()
     }
 
     /// Runs a hook on every plugin in order, stopping at the first non-OK status.
     pub(crate) fn run(&self, mut hook: impl FnMut(&dyn Plugin) -> HookResult) -> HookResult {
-        for plugin in self.list.iter() {
+        for plugin in self.iter() {
             hook(plugin.as_ref())?;
         }
         Ok(())
     }
 
     pub(crate) async fn post_dial(&self, session: &Session, redial: bool) -> HookResult {
-        for plugin in self.list.iter() {
+        for plugin in self.iter() {
             plugin.post_dial(session, redial).await?;
         }
         Ok(())
     }
 
     pub(crate) async fn post_accept(&self, session: &Session) -> HookResult {
-        for plugin in self.list.iter() {
+        for plugin in self.iter() {
             plugin.post_accept(session).await?;
         }
         Ok(())
@@ -193,6 +194,6 @@ impl Plugins {
 
 impl std::fmt::Debug for Plugins {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.list.iter().map(|p| p.name().to_owned())).finish()
+        f.debug_list().entries(self.iter().map(|p| p.name().to_owned())).finish()
     }
 }

@@ -32,8 +32,9 @@ pub(crate) struct PushRoute {
     pub(crate) plugins: Plugins,
 }
 
-/// The routes of a peer.
-#[derive(Default)]
+/// The routes of a peer. Registration replaces the peer's copy (routes are shared), so a
+/// read loop can keep a snapshot and look routes up without a lock.
+#[derive(Clone, Default)]
 pub(crate) struct Router {
     calls: HashMap<String, Arc<CallRoute>>,
     pushes: HashMap<String, Arc<PushRoute>>,
@@ -65,13 +66,13 @@ impl Router {
     }
 
     /// The call route for `path`, else the unknown-call handler.
-    pub(crate) fn call(&self, path: &str) -> Option<Arc<CallRoute>> {
-        self.calls.get(path).or(self.unknown_call.as_ref()).cloned()
+    pub(crate) fn call(&self, path: &str) -> Option<&Arc<CallRoute>> {
+        self.calls.get(path).or(self.unknown_call.as_ref())
     }
 
     /// The push route for `path`, else the unknown-push handler.
-    pub(crate) fn push(&self, path: &str) -> Option<Arc<PushRoute>> {
-        self.pushes.get(path).or(self.unknown_push.as_ref()).cloned()
+    pub(crate) fn push(&self, path: &str) -> Option<&Arc<PushRoute>> {
+        self.pushes.get(path).or(self.unknown_push.as_ref())
     }
 
     /// Every call route name, sorted.
@@ -87,4 +88,10 @@ impl Router {
         names.sort();
         names
     }
+}
+
+/// A read loop's copy of the peer's routes, refreshed when a route is registered.
+pub(crate) struct RouteSnapshot {
+    pub(crate) version: u64,
+    pub(crate) router: Arc<Router>,
 }

@@ -14,6 +14,7 @@ use crate::codec::{DecodeBody, EncodeBody, encode_to_bytes};
 use crate::context::META_ACCEPT_BODY_CODEC;
 use crate::message::{Message, MessageType, Meta};
 use crate::router::handler::bad_body;
+use crate::socket::SendError;
 use crate::status::{self, Status};
 use crate::xfer::XferPipe;
 
@@ -233,7 +234,10 @@ impl Session {
         deadline: Option<Instant>,
     ) -> Result<Message, Status> {
         self.peer().check_open()?;
-        let socket = self.live_socket(deadline).await?;
+        let socket = match self.connected_socket() {
+            Some(socket) => socket,
+            None => self.live_socket(deadline).await?,
+        };
         msg.mtype = MessageType::Call;
         msg.seq = self.next_seq();
         let seq = msg.seq;
@@ -246,19 +250,33 @@ impl Session {
                 return Err(status);
             }
         }
-        // One deadline (one timer) for the write and the reply together.
-        let exchange = async {
-            socket.send(&msg).await.map_err(|e| e.into_status())?;
-            self.touch_write();
-            if !plugins.is_empty() {
-                let _ = plugins.run(|p| p.post_write_call(self, &msg));
-            }
-            rx.await.unwrap_or_else(|_| Err(conn_closed()))
+        // The deadline covers the wait for room in the write queue and for the reply.
+        let sent = match socket.try_send(&msg) {
+            Ok(Some(_)) => Ok(()),
+            Ok(None) => with_deadline(deadline, socket.send(&msg))
+                .await
+                .and_then(|sent| sent.map(drop).map_err(SendError::into_status)),
+            Err(e) => Err(e.into_status()),
         };
-        let result = with_deadline(deadline, exchange).await.and_then(|r| r);
+        if let Err(status) = sent {
+            socket.pending.take(seq);
+            return Err(status);
+        }
+        self.touch_write();
+        if !plugins.is_empty() {
+            let _ = plugins.run(|p| p.post_write_call(self, &msg));
+        }
+        drop(msg);
+        let result = match deadline {
+            Some(deadline) => match tokio::time::timeout_at(deadline, rx).await {
+                Ok(reply) => reply.unwrap_or_else(|_| Err(conn_closed())),
+                Err(_) => Err(call_timeout()),
+            },
+            None => rx.await.unwrap_or_else(|_| Err(conn_closed())),
+        };
         if result.is_err() {
-            // Frees the entry when the write failed or the deadline passed; a no-op when
-            // the reply itself carried the error.
+            // Frees the entry when the deadline passed; a no-op when the reply itself
+            // carried the error.
             socket.pending.take(seq);
         }
         result
@@ -270,14 +288,19 @@ impl Session {
         deadline: Option<Instant>,
     ) -> Result<(), Status> {
         self.peer().check_open()?;
-        let socket = self.live_socket(deadline).await?;
+        let socket = match self.connected_socket() {
+            Some(socket) => socket,
+            None => self.live_socket(deadline).await?,
+        };
         msg.mtype = MessageType::Push;
         msg.seq = self.next_seq();
         let plugins = self.peer().plugins();
         if !plugins.is_empty() {
             plugins.run(|p| p.pre_write_push(self, &mut msg))?;
         }
-        with_deadline(deadline, socket.send(&msg)).await?.map_err(|e| e.into_status())?;
+        if socket.try_send(&msg).map_err(SendError::into_status)?.is_none() {
+            with_deadline(deadline, socket.send(&msg)).await?.map_err(SendError::into_status)?;
+        }
         self.touch_write();
         if !plugins.is_empty() {
             let _ = plugins.run(|p| p.post_write_push(self, &msg));

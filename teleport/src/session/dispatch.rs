@@ -7,15 +7,16 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::FutureExt;
+use futures_util::future::CatchUnwind;
 use tokio::io::AsyncReadExt;
 use tokio::sync::Semaphore;
 // Tokio's clock, so that the frame deadline follows paused test time.
 use tokio::time::Instant;
 
 use super::Session;
-use crate::context::{CallCtx, PushCtx};
+use crate::context::{CallCtx, Incoming, PushCtx};
 use crate::message::{Message, MessageType};
-use crate::router::{CallRoute, PushRoute};
+use crate::router::{CallRoute, PushRoute, RouteSnapshot};
 use crate::socket::{SendError, Socket};
 use crate::status::{self, Status};
 use crate::transport::BoxRead;
@@ -63,6 +64,7 @@ async fn read_frames(session: &Session, socket: &Arc<Socket>, mut reader: BoxRea
     let limit = Arc::new(Semaphore::new(config.max_in_flight_handlers.max(1)));
     let mut buf = BytesMut::with_capacity(8 << 10);
     let mut frame_started: Option<Instant> = None;
+    let mut routes = session.peer().route_snapshot();
     // Armed once: re-arming a `Notified` on every read costs a lock round trip.
     let closed = socket.closed();
     tokio::pin!(closed);
@@ -70,7 +72,7 @@ async fn read_frames(session: &Session, socket: &Arc<Socket>, mut reader: BoxRea
         loop {
             match socket.proto().decode(&mut buf) {
                 Ok(Some(msg)) => {
-                    if let Err(status) = dispatch(session, socket, &limit, msg).await {
+                    if let Err(status) = dispatch(session, socket, &limit, &mut routes, msg).await {
                         return Ended::Refused(status);
                     }
                 }
@@ -115,6 +117,7 @@ async fn dispatch(
     session: &Session,
     socket: &Arc<Socket>,
     limit: &Arc<Semaphore>,
+    routes: &mut RouteSnapshot,
     msg: Message,
 ) -> Result<(), Status> {
     let plugins = session.peer().plugins();
@@ -142,11 +145,11 @@ async fn dispatch(
                 ));
             }
             if let Some(msg) = socket.take_early() {
-                Box::pin(dispatch(session, socket, limit, msg)).await?;
+                Box::pin(dispatch(session, socket, limit, routes, msg)).await?;
             }
         }
-        MessageType::Call => handle_call(session, socket, limit, msg).await,
-        MessageType::Push => handle_push(session, limit, msg).await,
+        MessageType::Call => handle_call(session, socket, limit, routes, msg).await,
+        MessageType::Push => handle_push(session, limit, routes, msg).await,
         MessageType::AuthCall => {
             let status =
                 Status::with_code(status::CODE_MTYPE_NOT_ALLOWED, "no auth plugin on this peer");
@@ -162,6 +165,7 @@ async fn handle_call(
     session: &Session,
     socket: &Arc<Socket>,
     limit: &Arc<Semaphore>,
+    routes: &mut RouteSnapshot,
     mut msg: Message,
 ) {
     let peer = session.peer();
@@ -170,7 +174,7 @@ async fn handle_call(
     } else {
         peer.plugins().run(|p| p.post_read_call_header(session, &mut msg))
     };
-    let route = peer.lookup_call(msg.path());
+    let route = peer.routes(routes).call(msg.path());
     let plugins = route.as_ref().map_or_else(|| peer.plugins().clone(), |r| r.plugins.clone());
     let ctx = CallCtx::new(session.clone(), msg, plugins);
     let route = match (refused, route) {
@@ -182,55 +186,51 @@ async fn handle_call(
         (Ok(()), Some(route)) => route,
     };
     let in_flight = peer.track_handler();
-    let socket2 = socket.clone();
-    let handling = async move {
-        let result = run_call(&route, &ctx).await;
-        send_reply(&ctx, &socket2, result).await;
-        drop(in_flight);
+    let mut running = match start_call(&route, &ctx) {
+        Ok(running) => running,
+        Err(status) => return send_reply(&ctx, socket, Err(status)).await,
     };
-    run_inline_or_spawn(handling, limit).await;
-}
-
-/// Polls a handler once right here in the read loop: most handlers (every sync method of a
-/// service) finish at once, and then no task is spawned and no thread woken. One that is
-/// not done is spawned, holding one of the session's handler permits (the read loop waits
-/// for a permit, which pushes back on the peer).
-async fn run_inline_or_spawn(
-    handling: impl Future<Output = ()> + Send + 'static,
-    limit: &Arc<Semaphore>,
-) {
-    let mut handling = Box::pin(handling);
-    if futures_util::FutureExt::now_or_never(&mut handling).is_some() {
+    // Most handlers (every sync method of a service) are done at their first poll: then
+    // the reply is written from this read loop, with no task spawned and no thread woken.
+    if let Some(outcome) = (&mut running).now_or_never() {
+        send_reply(&ctx, socket, outcome.unwrap_or_else(|panic| Err(panicked(&route.name, panic))))
+            .await;
         return;
     }
+    // Not done: it goes on in its own task, holding one of the session's handler permits
+    // (the read loop waits for a permit, which pushes back on the peer).
     let Ok(permit) = limit.clone().acquire_owned().await else { return };
+    let (socket, route) = (socket.clone(), route.clone());
     tokio::spawn(async move {
-        handling.await;
-        drop(permit);
+        let outcome = within_context_age(&ctx, running)
+            .await
+            .unwrap_or_else(|| Ok(Err(context_age_passed())));
+        let result = outcome.unwrap_or_else(|panic| Err(panicked(&route.name, panic)));
+        send_reply(&ctx, &socket, result).await;
+        drop((in_flight, permit));
     });
 }
 
-async fn run_call(route: &CallRoute, ctx: &CallCtx) -> Result<Bytes, Status> {
+/// A handler's future, with its panics caught.
+type Running<T> = CatchUnwind<AssertUnwindSafe<crate::transport::BoxFuture<'static, T>>>;
+
+/// Runs the route's body hooks and starts its handler (not polled yet).
+fn start_call(route: &CallRoute, ctx: &CallCtx) -> Result<Running<Result<Bytes, Status>>, Status> {
     ctx.route_plugins().run(|p| p.pre_read_call_body(ctx))?;
-    let handler = route.handler.clone();
-    let ctx2 = ctx.clone();
-    let run = async move { handler(ctx2).await };
-    let run = AssertUnwindSafe(run).catch_unwind();
+    let handler = &route.handler;
+    let started = std::panic::catch_unwind(AssertUnwindSafe(|| handler(ctx.clone())))
+        .map_err(|panic| panicked(&route.name, panic))?;
+    Ok(AssertUnwindSafe(started).catch_unwind())
+}
+
+/// Awaits a handler that was not done at its first poll, bounded by the session's context
+/// age; `None` when the age passed.
+async fn within_context_age<F: Future>(ctx: &Incoming, running: F) -> Option<F::Output> {
     let age = ctx.session().context_age();
-    let outcome = if age.is_zero() {
-        run.await
-    } else {
-        match tokio::time::timeout(age, run).await {
-            Ok(outcome) => outcome,
-            Err(_) => {
-                return Err(Status::with_code(
-                    status::CODE_HANDLE_TIMEOUT,
-                    "the handler exceeded the context age",
-                ));
-            }
-        }
-    };
-    outcome.unwrap_or_else(|panic| Err(panicked(&route.name, panic)))
+    if age.is_zero() {
+        return Some(running.await);
+    }
+    tokio::time::timeout(age, running).await.ok()
 }
 
 fn panicked(route: &str, panic: Box<dyn Any + Send>) -> Status {
@@ -266,7 +266,12 @@ async fn send_reply(ctx: &CallCtx, socket: &Socket, result: Result<Bytes, Status
     if let Err(status) = plugins.run(|p| p.pre_write_reply(ctx, &mut reply)) {
         reply = error_reply(ctx.input(), status);
     }
-    let written = match socket.send(&reply).await {
+    let written = match socket.try_send(&reply) {
+        Ok(Some(size)) => Ok(size),
+        Ok(None) => socket.send(&reply).await,
+        Err(e) => Err(e),
+    };
+    let written = match written {
         Err(SendError::Encode(e)) => {
             tracing::warn!(route = ctx.path(), error = %e, "reply could not be written");
             let status = Status::with_code(status::CODE_WRITE_FAILED, e.to_string());
@@ -282,37 +287,60 @@ async fn send_reply(ctx: &CallCtx, socket: &Socket, result: Result<Bytes, Status
     }
 }
 
-async fn handle_push(session: &Session, limit: &Arc<Semaphore>, mut msg: Message) {
+async fn handle_push(
+    session: &Session,
+    limit: &Arc<Semaphore>,
+    routes: &mut RouteSnapshot,
+    mut msg: Message,
+) {
     let peer = session.peer();
     if let Err(status) = peer.plugins().run(|p| p.post_read_push_header(session, &mut msg)) {
         tracing::debug!(route = msg.path(), %status, "push refused by a plugin");
         return;
     }
-    let Some(route) = peer.lookup_push(msg.path()) else {
+    let Some(route) = peer.routes(routes).push(msg.path()) else {
         tracing::info!(route = msg.path(), remote = %session.remote_addr(), "push to an unknown route dropped");
         return;
     };
     let ctx = PushCtx::new(session.clone(), msg, route.plugins.clone());
     let in_flight = peer.track_handler();
-    let handling = async move {
-        let status = match run_push(&route, &ctx).await {
-            Ok(()) => Status::OK,
-            Err(status) => status,
-        };
-        log_handled(&ctx, "push", &status, 0);
-        drop(in_flight);
+    let mut running = match start_push(&route, &ctx) {
+        Ok(running) => running,
+        Err(status) => return push_done(&route, &ctx, Ok(Err(status))),
     };
-    run_inline_or_spawn(handling, limit).await;
+    if let Some(outcome) = (&mut running).now_or_never() {
+        return push_done(&route, &ctx, outcome);
+    }
+    let Ok(permit) = limit.clone().acquire_owned().await else { return };
+    let route = route.clone();
+    tokio::spawn(async move {
+        let outcome = within_context_age(&ctx, running)
+            .await
+            .unwrap_or_else(|| Ok(Err(context_age_passed())));
+        push_done(&route, &ctx, outcome);
+        drop((in_flight, permit));
+    });
 }
 
-async fn run_push(route: &PushRoute, ctx: &PushCtx) -> Result<(), Status> {
+fn push_done(route: &PushRoute, ctx: &PushCtx, outcome: std::thread::Result<Result<(), Status>>) {
+    let status = match outcome.unwrap_or_else(|panic| Err(panicked(&route.name, panic))) {
+        Ok(()) => Status::OK,
+        Err(status) => status,
+    };
+    log_handled(ctx, "push", &status, 0);
+}
+
+fn context_age_passed() -> Status {
+    Status::with_code(status::CODE_HANDLE_TIMEOUT, "the handler exceeded the context age")
+}
+
+/// Runs the route's body hooks and starts its push handler (not polled yet).
+fn start_push(route: &PushRoute, ctx: &PushCtx) -> Result<Running<Result<(), Status>>, Status> {
     ctx.route_plugins().run(|p| p.pre_read_push_body(ctx))?;
-    let handler = route.handler.clone();
-    let ctx2 = ctx.clone();
-    AssertUnwindSafe(async move { handler(ctx2).await })
-        .catch_unwind()
-        .await
-        .unwrap_or_else(|panic| Err(panicked(&route.name, panic)))
+    let handler = &route.handler;
+    let started = std::panic::catch_unwind(AssertUnwindSafe(|| handler(ctx.clone())))
+        .map_err(|panic| panicked(&route.name, panic))?;
+    Ok(AssertUnwindSafe(started).catch_unwind())
 }
 
 fn log_handled(

@@ -259,6 +259,14 @@ impl Session {
         Arc::ptr_eq(&self.inner, &other.inner)
     }
 
+    /// The socket, if the session is connected now.
+    pub(crate) fn connected_socket(&self) -> Option<Arc<Socket>> {
+        if *self.inner.state.borrow() == SessionState::Connected {
+            return self.inner.socket.read().clone();
+        }
+        None
+    }
+
     /// The live socket, waiting for a reconnection up to `deadline`.
     pub(crate) async fn live_socket(
         &self,

@@ -121,33 +121,44 @@ impl Socket {
     /// from this task (if the transport allows) instead of waking the writer task.
     /// Cancel-safe: if dropped while waiting, nothing was queued.
     pub(crate) async fn send(&self, msg: &Message) -> Result<usize, SendError> {
+        if let Some(written) = self.try_send(msg)? {
+            return Ok(written);
+        }
         loop {
             let room = self.space.notified();
             tokio::pin!(room);
             room.as_mut().enable();
-            {
-                let mut state = self.write.lock();
-                if state.closed {
-                    return Err(SendError::Closed);
-                }
-                if state.buf.len() < self.max_outbound {
-                    let before = state.buf.len();
-                    self.proto.encode(msg, &mut state.buf).map_err(SendError::Encode)?;
-                    let written = state.buf.len() - before;
-                    if self.direct_writes && before == 0 && !state.writing {
-                        state.writing = true;
-                        let frame = state.buf.split();
-                        drop(state);
-                        self.write_now(frame);
-                    } else {
-                        drop(state);
-                        self.write_ready.notify_one();
-                    }
-                    return Ok(written);
-                }
+            if let Some(written) = self.try_send(msg)? {
+                return Ok(written);
             }
             room.await;
         }
+    }
+
+    /// Queues (or writes) `msg` if the queue has room; `Ok(None)` when it is full. The
+    /// common case of [`send`](Self::send), kept out of its future so that a sender that
+    /// never waits builds no waiting state.
+    pub(crate) fn try_send(&self, msg: &Message) -> Result<Option<usize>, SendError> {
+        let mut state = self.write.lock();
+        if state.closed {
+            return Err(SendError::Closed);
+        }
+        if state.buf.len() >= self.max_outbound {
+            return Ok(None);
+        }
+        let before = state.buf.len();
+        self.proto.encode(msg, &mut state.buf).map_err(SendError::Encode)?;
+        let written = state.buf.len() - before;
+        if self.direct_writes && before == 0 && !state.writing {
+            state.writing = true;
+            let frame = state.buf.split();
+            drop(state);
+            self.write_now(frame);
+        } else {
+            drop(state);
+            self.write_ready.notify_one();
+        }
+        Ok(Some(written))
     }
 
     /// Whether the socket is closed.

@@ -1,6 +1,7 @@
 //! Calls waiting for their replies, matched by seq.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use parking_lot::Mutex;
 use tokio::sync::oneshot;
@@ -20,7 +21,7 @@ pub(crate) struct PendingCalls {
 
 #[derive(Default)]
 struct PendingState {
-    map: HashMap<i32, ReplySlot>,
+    map: HashMap<i32, ReplySlot, BuildHasherDefault<SeqHasher>>,
     closed: bool,
 }
 
@@ -57,3 +58,26 @@ impl PendingCalls {
         self.calls.lock().map.len()
     }
 }
+
+/// Hashes a seq with one multiplication. Seqs are ours (they count up per session), so the
+/// map needs no defence against chosen keys, only a spread of the high bits.
+#[derive(Default)]
+struct SeqHasher(u64);
+
+impl Hasher for SeqHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(FIBONACCI);
+        }
+    }
+
+    fn write_i32(&mut self, seq: i32) {
+        self.0 = u64::from(seq as u32).wrapping_mul(FIBONACCI);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+const FIBONACCI: u64 = 0x9e37_79b9_7f4a_7c15;
