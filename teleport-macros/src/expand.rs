@@ -235,9 +235,14 @@ fn register_route(
     );
     let inner =
         format_ident!("__route_{}", method.to_string().trim_start_matches("r#"), span = mixed);
-    let (ctx_ty, register_fn) = match route.kind {
-        Kind::Call => (quote!(#krate::__private::CallCtx), quote!(route_call_fn)),
-        Kind::Push => (quote!(#krate::__private::PushCtx), quote!(route_push_fn)),
+    // A method that is not `async` becomes a synchronous handler: it runs as soon as its
+    // argument is decoded, and no future is built or boxed for it.
+    let is_async = route.original.sig.asyncness.is_some();
+    let (ctx_ty, register_fn) = match (route.kind, is_async) {
+        (Kind::Call, true) => (quote!(#krate::__private::CallCtx), quote!(route_call_fn)),
+        (Kind::Push, true) => (quote!(#krate::__private::PushCtx), quote!(route_push_fn)),
+        (Kind::Call, false) => (quote!(&#krate::__private::CallCtx), quote!(route_call_sync_fn)),
+        (Kind::Push, false) => (quote!(&#krate::__private::PushCtx), quote!(route_push_sync_fn)),
     };
     let ctx_param = if route.ctx { quote!(#ctx: #ctx_ty) } else { quote!(_: #ctx_ty) };
     let (arg_param, arg_ty) = match route.arg {
@@ -246,14 +251,13 @@ fn register_route(
     };
     let mut call_args = Vec::new();
     if route.ctx {
-        call_args.push(quote!(&#ctx));
+        call_args.push(if is_async { quote!(&#ctx) } else { quote!(#ctx) });
     }
     if route.arg.is_some() {
         call_args.push(quote!(#arg));
     }
     let invoke = quote!(#this.#method(#(#call_args),*));
-    let invoke =
-        if route.original.sig.asyncness.is_some() { quote!(#invoke.await) } else { invoke };
+    let invoke = if is_async { quote!(#invoke.await) } else { invoke };
     let result = match &route.ret {
         Ret::Unit => quote!({ #invoke; ::core::result::Result::Ok(()) }),
         Ret::Plain(_) => quote!(::core::result::Result::Ok(#invoke)),
@@ -264,15 +268,17 @@ fn register_route(
     let sig_span = route.original.sig.span();
     let assert_send = quote!(#krate::__private::assert_send);
     // Located at the user's signature: a future that is not `Send` is reported there.
-    let handler = respan(
+    let handler = if is_async {
         quote! {
             move |#ctx_param, #arg_param: #arg_ty| {
                 let #this = ::core::clone::Clone::clone(&#this);
                 #assert_send(async move { #result })
             }
-        },
-        sig_span,
-    );
+        }
+    } else {
+        quote!(move |#ctx_param, #arg_param: #arg_ty| #result)
+    };
+    let handler = respan(handler, sig_span);
     let registration = respan(quote!(#group.#register_fn(#client::#konst, #handler)), sig_span);
     let (bounds, bounds_span) = type_bounds(route, krate);
     let call_inner =

@@ -128,10 +128,15 @@ pub struct CallCtx {
 pub type UnknownCallCtx = CallCtx;
 
 impl CallCtx {
-    pub(crate) fn new(session: Session, input: Message, plugins: Plugins) -> Self {
+    pub(crate) fn new(
+        session: Session,
+        input: Message,
+        plugins: Plugins,
+        received_at: Instant,
+    ) -> Self {
         CallCtx {
             state: Arc::new(CallState {
-                incoming: Incoming { session, input, received_at: Instant::now(), plugins },
+                incoming: Incoming { session, input, received_at, plugins },
                 output_meta: Mutex::new(Meta::new()),
                 reply_codec: AtomicU8::new(0),
             }),
@@ -195,8 +200,12 @@ pub struct PushCtx {
 pub type UnknownPushCtx = PushCtx;
 
 impl PushCtx {
-    pub(crate) fn new(session: Session, input: Message, plugins: Plugins) -> Self {
-        let received_at = Instant::now();
+    pub(crate) fn new(
+        session: Session,
+        input: Message,
+        plugins: Plugins,
+        received_at: Instant,
+    ) -> Self {
         PushCtx { incoming: Arc::new(Incoming { session, input, received_at, plugins }) }
     }
 }

@@ -245,6 +245,27 @@ impl Peer {
         self
     }
 
+    /// Registers a synchronous call handler; see [`Group::route_call_sync_fn`].
+    pub fn route_call_sync_fn<A, R, F>(&self, name: &str, f: F) -> &Self
+    where
+        A: codec::DecodeBody + Send + 'static,
+        R: codec::EncodeBody + Send + 'static,
+        F: Fn(&crate::CallCtx, A) -> Result<R, Status> + Send + Sync + 'static,
+    {
+        self.root().route_call_sync_fn(name, f);
+        self
+    }
+
+    /// Registers a synchronous push handler; see [`Group::route_push_sync_fn`].
+    pub fn route_push_sync_fn<A, F>(&self, name: &str, f: F) -> &Self
+    where
+        A: codec::DecodeBody + Send + 'static,
+        F: Fn(&crate::PushCtx, A) -> Result<(), Status> + Send + Sync + 'static,
+    {
+        self.root().route_push_sync_fn(name, f);
+        self
+    }
+
     /// Sets the unknown-call handler; see [`Group::set_unknown_call`].
     pub fn set_unknown_call<R, F, Fut>(&self, f: F) -> &Self
     where

@@ -55,6 +55,28 @@ impl Group {
         self.route_call(name, handler::call_handler(f), Vec::new())
     }
 
+    /// Registers a synchronous call handler `f(&ctx, arg) -> Result<reply, Status>` under
+    /// `name`. It runs on the read loop's thread and its reply is written at once, with no
+    /// future or task: for handlers that never wait.
+    pub fn route_call_sync_fn<A, R, F>(&self, name: &str, f: F) -> &Self
+    where
+        A: DecodeBody + Send + 'static,
+        R: EncodeBody + Send + 'static,
+        F: Fn(&CallCtx, A) -> Result<R, Status> + Send + Sync + 'static,
+    {
+        self.route_call(name, handler::sync_call_handler(f), Vec::new())
+    }
+
+    /// Registers a synchronous push handler `f(&ctx, arg) -> Result<(), Status>` under
+    /// `name` (see [`route_call_sync_fn`](Self::route_call_sync_fn)).
+    pub fn route_push_sync_fn<A, F>(&self, name: &str, f: F) -> &Self
+    where
+        A: DecodeBody + Send + 'static,
+        F: Fn(&PushCtx, A) -> Result<(), Status> + Send + Sync + 'static,
+    {
+        self.route_push(name, handler::sync_push_handler(f), Vec::new())
+    }
+
     /// Registers a push handler `f(ctx, arg) -> Result<(), Status>` under `name`.
     pub fn route_push_fn<A, F, Fut>(&self, name: &str, f: F) -> &Self
     where

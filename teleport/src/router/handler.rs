@@ -11,10 +11,19 @@ use crate::status::{self, Status};
 use crate::transport::BoxFuture;
 
 /// A stored call handler: takes the context, returns the encoded reply body.
-pub type CallHandler =
-    Arc<dyn Fn(CallCtx) -> BoxFuture<'static, Result<Bytes, Status>> + Send + Sync>;
+pub type CallHandler = Arc<dyn Fn(CallCtx) -> Handling<Result<Bytes, Status>> + Send + Sync>;
 /// A stored push handler.
-pub type PushHandler = Arc<dyn Fn(PushCtx) -> BoxFuture<'static, Result<(), Status>> + Send + Sync>;
+pub type PushHandler = Arc<dyn Fn(PushCtx) -> Handling<Result<(), Status>> + Send + Sync>;
+
+/// What a stored handler returns when it is started.
+pub enum Handling<T> {
+    /// It finished without waiting (a synchronous handler, or a refusal before it ran):
+    /// the read loop answers at once, with no future allocated.
+    Done(T),
+    /// It goes on as a future. One that is ready at its first poll is still answered from
+    /// the read loop; the others run in a task of their own.
+    Running(BoxFuture<'static, T>),
+}
 
 /// The 400 status of a body that does not decode, as Go eRPC answers it.
 pub(crate) fn bad_body(e: CodecError) -> Status {
@@ -37,13 +46,31 @@ where
     Arc::new(move |ctx: CallCtx| {
         let arg = match decode_call_body::<A>(&ctx) {
             Ok(arg) => arg,
-            Err(status) => return Box::pin(std::future::ready(Err(status))),
+            Err(status) => return Handling::Done(Err(status)),
         };
         let reply = f(ctx.clone(), arg);
-        Box::pin(async move {
+        Handling::Running(Box::pin(async move {
             let value = reply.await?;
             encode_to_bytes(&value, ctx.reply_codec()).map_err(bad_reply)
-        })
+        }))
+    })
+}
+
+/// Wraps a synchronous `f(&ctx, arg)`: it runs as soon as the body is decoded, on the
+/// read loop's thread, and its reply is written at once. For handlers that never wait
+/// (what `#[service]` generates for a method that is not `async`); one that blocks stalls
+/// its connection.
+pub fn sync_call_handler<A, R, F>(f: F) -> CallHandler
+where
+    A: DecodeBody + Send + 'static,
+    R: EncodeBody + Send + 'static,
+    F: Fn(&CallCtx, A) -> Result<R, Status> + Send + Sync + 'static,
+{
+    Arc::new(move |ctx: CallCtx| {
+        let reply = decode_call_body::<A>(&ctx)
+            .and_then(|arg| f(&ctx, arg))
+            .and_then(|value| encode_to_bytes(&value, ctx.reply_codec()).map_err(bad_reply));
+        Handling::Done(reply)
     })
 }
 
@@ -57,10 +84,10 @@ where
 {
     Arc::new(move |ctx: CallCtx| {
         let reply = f(ctx.clone());
-        Box::pin(async move {
+        Handling::Running(Box::pin(async move {
             let value = reply.await?;
             encode_to_bytes(&value, ctx.reply_codec()).map_err(bad_reply)
-        })
+        }))
     })
 }
 
@@ -72,15 +99,21 @@ where
     F: Fn(PushCtx, A) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), Status>> + Send + 'static,
 {
+    Arc::new(move |ctx: PushCtx| match decode_push_body::<A>(&ctx) {
+        Ok(arg) => Handling::Running(Box::pin(f(ctx, arg))),
+        Err(status) => Handling::Done(Err(status)),
+    })
+}
+
+/// Wraps a synchronous push handler `f(&ctx, arg)`, run on the read loop's thread as soon
+/// as the body is decoded (see [`sync_call_handler`]).
+pub fn sync_push_handler<A, F>(f: F) -> PushHandler
+where
+    A: DecodeBody + Send + 'static,
+    F: Fn(&PushCtx, A) -> Result<(), Status> + Send + Sync + 'static,
+{
     Arc::new(move |ctx: PushCtx| {
-        let arg = match A::decode_message(ctx.input()) {
-            Ok(arg) => arg,
-            Err(status) => return Box::pin(std::future::ready(Err(status))),
-        };
-        if let Err(status) = ctx.route_plugins().run(|p| p.post_read_push_body(&ctx)) {
-            return Box::pin(std::future::ready(Err(status)));
-        }
-        Box::pin(f(ctx, arg))
+        Handling::Done(decode_push_body::<A>(&ctx).and_then(|arg| f(&ctx, arg)))
     })
 }
 
@@ -90,7 +123,13 @@ where
     F: Fn(PushCtx) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), Status>> + Send + 'static,
 {
-    Arc::new(move |ctx: PushCtx| Box::pin(f(ctx)))
+    Arc::new(move |ctx: PushCtx| Handling::Running(Box::pin(f(ctx))))
+}
+
+fn decode_push_body<A: DecodeBody>(ctx: &PushCtx) -> Result<A, Status> {
+    let arg = A::decode_message(ctx.input())?;
+    ctx.route_plugins().run(|p| p.post_read_push_body(ctx))?;
+    Ok(arg)
 }
 
 fn decode_call_body<A: DecodeBody>(ctx: &CallCtx) -> Result<A, Status> {

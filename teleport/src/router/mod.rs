@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use group::Group;
-pub use handler::{CallHandler, PushHandler};
+pub use handler::{CallHandler, Handling, PushHandler};
 pub use teleport_mapper as mapper;
 pub use teleport_mapper::Mapper;
 

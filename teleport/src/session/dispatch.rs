@@ -16,7 +16,7 @@ use tokio::time::Instant;
 use super::Session;
 use crate::context::{CallCtx, Incoming, PushCtx};
 use crate::message::{Message, MessageType};
-use crate::router::{CallRoute, PushRoute, RouteSnapshot};
+use crate::router::{Handling, PushRoute, RouteSnapshot};
 use crate::socket::{SendError, Socket};
 use crate::status::{self, Status};
 use crate::transport::BoxRead;
@@ -64,6 +64,7 @@ async fn read_frames(session: &Session, socket: &Arc<Socket>, mut reader: BoxRea
     let limit = Arc::new(Semaphore::new(config.max_in_flight_handlers.max(1)));
     let mut buf = BytesMut::with_capacity(8 << 10);
     let mut frame_started: Option<Instant> = None;
+    let mut read_at = Instant::now();
     let mut routes = session.peer().route_snapshot();
     // Armed once: re-arming a `Notified` on every read costs a lock round trip.
     let closed = socket.closed();
@@ -72,7 +73,9 @@ async fn read_frames(session: &Session, socket: &Arc<Socket>, mut reader: BoxRea
         loop {
             match socket.proto().decode(&mut buf) {
                 Ok(Some(msg)) => {
-                    if let Err(status) = dispatch(session, socket, &limit, &mut routes, msg).await {
+                    if let Err(status) =
+                        dispatch(session, socket, &limit, &mut routes, read_at, msg).await
+                    {
                         return Ended::Refused(status);
                     }
                 }
@@ -84,7 +87,8 @@ async fn read_frames(session: &Session, socket: &Arc<Socket>, mut reader: BoxRea
             frame_started = None;
             session.session_deadline().map(|at| (Instant::from_std(at), Ended::Aged))
         } else {
-            let started = *frame_started.get_or_insert_with(Instant::now);
+            // The frame's first bytes came with the last read, or before it.
+            let started = *frame_started.get_or_insert(read_at);
             (!frame_timeout.is_zero()).then(|| (started + frame_timeout, Ended::FrameTimeout))
         };
         if buf.capacity() - buf.len() < 1024 {
@@ -106,7 +110,10 @@ async fn read_frames(session: &Session, socket: &Arc<Socket>, mut reader: BoxRea
             () = &mut closed => return Ended::Closed,
             read = read => match read {
                 Ok(0) => return Ended::Eof,
-                Ok(_) => session.touch_read(),
+                Ok(_) => {
+                    read_at = Instant::now();
+                    session.touch_read_at(read_at);
+                }
                 Err(ended) => return ended,
             },
         }
@@ -118,6 +125,7 @@ async fn dispatch(
     socket: &Arc<Socket>,
     limit: &Arc<Semaphore>,
     routes: &mut RouteSnapshot,
+    read_at: Instant,
     msg: Message,
 ) -> Result<(), Status> {
     let plugins = session.peer().plugins();
@@ -145,11 +153,11 @@ async fn dispatch(
                 ));
             }
             if let Some(msg) = socket.take_early() {
-                Box::pin(dispatch(session, socket, limit, routes, msg)).await?;
+                Box::pin(dispatch(session, socket, limit, routes, read_at, msg)).await?;
             }
         }
-        MessageType::Call => handle_call(session, socket, limit, routes, msg).await,
-        MessageType::Push => handle_push(session, limit, routes, msg).await,
+        MessageType::Call => handle_call(session, socket, limit, routes, read_at, msg).await,
+        MessageType::Push => handle_push(session, limit, routes, read_at, msg).await,
         MessageType::AuthCall => {
             let status =
                 Status::with_code(status::CODE_MTYPE_NOT_ALLOWED, "no auth plugin on this peer");
@@ -166,6 +174,7 @@ async fn handle_call(
     socket: &Arc<Socket>,
     limit: &Arc<Semaphore>,
     routes: &mut RouteSnapshot,
+    read_at: Instant,
     mut msg: Message,
 ) {
     let peer = session.peer();
@@ -176,7 +185,7 @@ async fn handle_call(
     };
     let route = peer.routes(routes).call(msg.path());
     let plugins = route.as_ref().map_or_else(|| peer.plugins().clone(), |r| r.plugins.clone());
-    let ctx = CallCtx::new(session.clone(), msg, plugins);
+    let ctx = CallCtx::new(session.clone(), msg, plugins, read_at.into_std());
     let route = match (refused, route) {
         (Err(status), _) => return send_reply(&ctx, socket, Err(status)).await,
         (Ok(()), None) => {
@@ -186,16 +195,19 @@ async fn handle_call(
         (Ok(()), Some(route)) => route,
     };
     let in_flight = peer.track_handler();
-    let mut running = match start_call(&route, &ctx) {
-        Ok(running) => running,
-        Err(status) => return send_reply(&ctx, socket, Err(status)).await,
+    // Most handlers (every sync method of a service) are done at once or at their first
+    // poll: then the reply is written from this read loop, with no task spawned and no
+    // thread woken.
+    let mut running = match start(&route.name, || {
+        ctx.route_plugins().run(|p| p.pre_read_call_body(&ctx))?;
+        Ok((route.handler)(ctx.clone()))
+    }) {
+        Started::Done(result) => return send_reply(&ctx, socket, result).await,
+        Started::Running(running) => running,
     };
-    // Most handlers (every sync method of a service) are done at their first poll: then
-    // the reply is written from this read loop, with no task spawned and no thread woken.
     if let Some(outcome) = (&mut running).now_or_never() {
-        send_reply(&ctx, socket, outcome.unwrap_or_else(|panic| Err(panicked(&route.name, panic))))
-            .await;
-        return;
+        let result = outcome.unwrap_or_else(|panic| Err(panicked(&route.name, panic)));
+        return send_reply(&ctx, socket, result).await;
     }
     // Not done: it goes on in its own task, holding one of the session's handler permits
     // (the read loop waits for a permit, which pushes back on the peer).
@@ -211,16 +223,26 @@ async fn handle_call(
     });
 }
 
-/// A handler's future, with its panics caught.
-type Running<T> = CatchUnwind<AssertUnwindSafe<crate::transport::BoxFuture<'static, T>>>;
+/// A handler just started: its outcome, or its future with panics caught.
+enum Started<T> {
+    Done(T),
+    Running(CatchUnwind<AssertUnwindSafe<crate::transport::BoxFuture<'static, T>>>),
+}
 
-/// Runs the route's body hooks and starts its handler (not polled yet).
-fn start_call(route: &CallRoute, ctx: &CallCtx) -> Result<Running<Result<Bytes, Status>>, Status> {
-    ctx.route_plugins().run(|p| p.pre_read_call_body(ctx))?;
-    let handler = &route.handler;
-    let started = std::panic::catch_unwind(AssertUnwindSafe(|| handler(ctx.clone())))
-        .map_err(|panic| panicked(&route.name, panic))?;
-    Ok(AssertUnwindSafe(started).catch_unwind())
+/// Runs the body hooks and starts the handler (`begin`), turning a refusal or a panic
+/// into the outcome.
+fn start<T>(
+    route: &str,
+    begin: impl FnOnce() -> Result<Handling<Result<T, Status>>, Status>,
+) -> Started<Result<T, Status>> {
+    match std::panic::catch_unwind(AssertUnwindSafe(begin)) {
+        Ok(Ok(Handling::Done(result))) => Started::Done(result),
+        Ok(Ok(Handling::Running(future))) => {
+            Started::Running(AssertUnwindSafe(future).catch_unwind())
+        }
+        Ok(Err(status)) => Started::Done(Err(status)),
+        Err(panic) => Started::Done(Err(panicked(route, panic))),
+    }
 }
 
 /// Awaits a handler that was not done at its first poll, bounded by the session's context
@@ -291,6 +313,7 @@ async fn handle_push(
     session: &Session,
     limit: &Arc<Semaphore>,
     routes: &mut RouteSnapshot,
+    read_at: Instant,
     mut msg: Message,
 ) {
     let peer = session.peer();
@@ -302,14 +325,17 @@ async fn handle_push(
         tracing::info!(route = msg.path(), remote = %session.remote_addr(), "push to an unknown route dropped");
         return;
     };
-    let ctx = PushCtx::new(session.clone(), msg, route.plugins.clone());
+    let ctx = PushCtx::new(session.clone(), msg, route.plugins.clone(), read_at.into_std());
     let in_flight = peer.track_handler();
-    let mut running = match start_push(&route, &ctx) {
-        Ok(running) => running,
-        Err(status) => return push_done(&route, &ctx, Ok(Err(status))),
+    let mut running = match start(&route.name, || {
+        ctx.route_plugins().run(|p| p.pre_read_push_body(&ctx))?;
+        Ok((route.handler)(ctx.clone()))
+    }) {
+        Started::Done(result) => return push_done(route, &ctx, Ok(result)),
+        Started::Running(running) => running,
     };
     if let Some(outcome) = (&mut running).now_or_never() {
-        return push_done(&route, &ctx, outcome);
+        return push_done(route, &ctx, outcome);
     }
     let Ok(permit) = limit.clone().acquire_owned().await else { return };
     let route = route.clone();
@@ -332,15 +358,6 @@ fn push_done(route: &PushRoute, ctx: &PushCtx, outcome: std::thread::Result<Resu
 
 fn context_age_passed() -> Status {
     Status::with_code(status::CODE_HANDLE_TIMEOUT, "the handler exceeded the context age")
-}
-
-/// Runs the route's body hooks and starts its push handler (not polled yet).
-fn start_push(route: &PushRoute, ctx: &PushCtx) -> Result<Running<Result<(), Status>>, Status> {
-    ctx.route_plugins().run(|p| p.pre_read_push_body(ctx))?;
-    let handler = &route.handler;
-    let started = std::panic::catch_unwind(AssertUnwindSafe(|| handler(ctx.clone())))
-        .map_err(|panic| panicked(&route.name, panic))?;
-    Ok(AssertUnwindSafe(started).catch_unwind())
 }
 
 fn log_handled(

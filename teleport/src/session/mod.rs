@@ -182,8 +182,9 @@ impl Session {
         (self.inner.clock + Duration::from_millis(ms)).into_std()
     }
 
-    pub(crate) fn touch_read(&self) {
-        let ms = self.inner.clock.elapsed().as_millis() as u64;
+    /// Notes a read at `at` (the read loop reads the clock once per read and passes it on).
+    pub(crate) fn touch_read_at(&self, at: tokio::time::Instant) {
+        let ms = at.saturating_duration_since(self.inner.clock).as_millis() as u64;
         self.inner.last_read_ms.store(ms, Ordering::Relaxed);
     }
 

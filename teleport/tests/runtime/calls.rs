@@ -73,6 +73,27 @@ async fn client_pushes_to_the_server() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_handlers_answer_calls_and_take_pushes() {
+    let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+    let (_server, _client, session) = pair(move |peer| {
+        peer.route_call_sync_fn("/sync/echo", |ctx: &CallCtx, s: String| {
+            ctx.set_meta("seen", ctx.query().unwrap().get("x").unwrap_or("-"));
+            Ok::<_, teleport::Status>(format!("{s}!"))
+        });
+        peer.route_push_sync_fn("/sync/note", move |_ctx: &PushCtx, s: String| {
+            tx.send(s).unwrap();
+            Ok(())
+        });
+    })
+    .await;
+    let reply =
+        session.call_with::<String>("/sync/echo?x=7", "hi", &CallOptions::new()).await.unwrap();
+    assert_eq!((reply.value.as_str(), reply.meta.get("seen")), ("hi!", Some("7")));
+    session.push("/sync/note", "noted").await.unwrap();
+    assert_eq!(rx.recv().await.unwrap(), "noted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thousand_concurrent_calls_on_one_session() {
     let (_server, _client, session) = pair(|peer| {
         peer.route_call_fn("/math/double", |_ctx: CallCtx, n: u64| async move {

@@ -25,6 +25,15 @@ fn routes(peer: &Peer) {
         Ok(())
     });
     peer.route_call_fn("/big", |_ctx: CallCtx, n: usize| async move { Ok("x".repeat(n)) });
+    peer.route_call_sync_fn("/sync/boom", |_ctx: &CallCtx, n: u32| -> Result<u32, _> {
+        if n > 0 {
+            panic!("sync handler blew up");
+        }
+        Ok(n)
+    });
+    peer.route_call_sync_fn("/sync/refuse", |_ctx: &CallCtx, _: ()| -> Result<(), _> {
+        Err(teleport::Status::with_code(499, "refused here"))
+    });
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -52,6 +61,22 @@ async fn panicking_handler_is_500_and_the_session_lives_on() {
     let err = session.call::<()>("/boom", &()).await.unwrap_err();
     assert_eq!(err.code(), CODE_INTERNAL_SERVER_ERROR);
     assert!(err.cause_text().unwrap().contains("handler blew up"));
+    let sum: i64 = session.call("/math/add", &[1, 2]).await.unwrap();
+    assert_eq!(sum, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_handlers_answer_errors_and_panics_and_the_session_lives_on() {
+    let (_server, _client, session) = pair(routes).await;
+    let err = session.call::<u32>("/sync/boom", &1).await.unwrap_err();
+    assert_eq!(err.code(), CODE_INTERNAL_SERVER_ERROR);
+    assert!(err.cause_text().unwrap().contains("sync handler blew up"));
+    assert_eq!(session.call::<u32>("/sync/boom", &0).await.unwrap(), 0);
+    let err = session.call::<u32>("/sync/boom", "not a number").await.unwrap_err();
+    assert_eq!(err.code(), CODE_BAD_MESSAGE);
+    let err = session.call::<()>("/sync/refuse", &()).await.unwrap_err();
+    assert_eq!(err.code(), 499);
+    assert_eq!(err.cause_text().unwrap(), "refused here");
     let sum: i64 = session.call("/math/add", &[1, 2]).await.unwrap();
     assert_eq!(sum, 3);
 }

@@ -40,6 +40,15 @@ impl Math {
         pair.a * pair.b
     }
 
+    /// Sync with a context: an error status, or the quotient with the divisor in meta.
+    fn div(&self, ctx: &tp::CallCtx, pair: Pair) -> Result<i64, tp::Status> {
+        if pair.b == 0 {
+            return Err(tp::Status::new(10010, "division by zero"));
+        }
+        ctx.set_meta("divisor", pair.b.to_string());
+        Ok(pair.a / pair.b)
+    }
+
     /// No argument.
     async fn count(&self) -> usize {
         self.calls.load(Ordering::Relaxed)
@@ -53,6 +62,12 @@ impl Math {
     #[tp(push)]
     async fn notify(&self, ctx: &tp::PushCtx, text: String) {
         let _ = self.notes.send(format!("{} {text}", ctx.path()));
+    }
+
+    /// A sync push.
+    #[tp(push)]
+    fn log(&self, ctx: &tp::PushCtx, text: String) {
+        let _ = self.notes.send(format!("sync {} {text}", ctx.path()));
     }
 
     #[tp(skip)]
@@ -82,8 +97,11 @@ async fn every_generated_route_answers_both_ways() {
     let (service, mut notes) = math();
     let server = tp::Peer::new(config()).unwrap();
     server.route(service);
-    assert_eq!(server.call_routes(), ["/math/add", "/math/count", "/math/fail", "/math/mul"]);
-    assert_eq!(server.push_routes(), ["/math/notify"]);
+    assert_eq!(
+        server.call_routes(),
+        ["/math/add", "/math/count", "/math/div", "/math/fail", "/math/mul"]
+    );
+    assert_eq!(server.push_routes(), ["/math/log", "/math/notify"]);
     let addr = server.listen().await.unwrap();
 
     let client = tp::Peer::new(config()).unwrap();
@@ -100,6 +118,14 @@ async fn every_generated_route_answers_both_ways() {
     assert_eq!((err.code(), err.msg(), err.cause_text()), (10005, "custom", Some("asked for it")));
     MathClient::notify(&session, &"hi".to_owned()).await.unwrap();
     assert_eq!(notes.recv().await.unwrap(), "/math/notify hi");
+    let reply = MathClient::div_with(&session, &Pair { a: 42, b: 5 }, &tp::CallOptions::new())
+        .await
+        .unwrap();
+    assert_eq!((reply.value, reply.meta.get("divisor")), (8, Some("5")));
+    let err = MathClient::div(&session, &Pair { a: 1, b: 0 }).await.unwrap_err();
+    assert_eq!((err.code(), err.msg()), (10010, "division by zero"));
+    MathClient::log(&session, &"there".to_owned()).await.unwrap();
+    assert_eq!(notes.recv().await.unwrap(), "sync /math/log there");
 
     // The other direction: the server calls the client's service.
     let accepted = server.sessions().pop().unwrap();
