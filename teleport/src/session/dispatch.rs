@@ -21,6 +21,9 @@ use crate::socket::{SendError, Socket};
 use crate::status::{self, Status};
 use crate::transport::BoxRead;
 
+/// The room a read loop keeps for the next read.
+const READ_CHUNK: usize = 4 << 10;
+
 /// Why a read loop ended.
 enum Ended {
     Closed,
@@ -62,7 +65,9 @@ async fn read_frames(session: &Session, socket: &Arc<Socket>, mut reader: BoxRea
     let config = session.peer().config();
     let frame_timeout = config.frame_read_timeout;
     let limit = Arc::new(Semaphore::new(config.max_in_flight_handlers.max(1)));
-    let mut buf = BytesMut::with_capacity(8 << 10);
+    // Small to start with: a thousand idle sessions should not hold 8 KiB each. The frame
+    // decoder reserves more for a frame that needs it.
+    let mut buf = BytesMut::with_capacity(READ_CHUNK);
     let mut frame_started: Option<Instant> = None;
     let mut read_at = Instant::now();
     let mut routes = session.peer().route_snapshot();
@@ -91,8 +96,8 @@ async fn read_frames(session: &Session, socket: &Arc<Socket>, mut reader: BoxRea
             let started = *frame_started.get_or_insert(read_at);
             (!frame_timeout.is_zero()).then(|| (started + frame_timeout, Ended::FrameTimeout))
         };
-        if buf.capacity() - buf.len() < 1024 {
-            buf.reserve(8 << 10);
+        if buf.capacity() - buf.len() < READ_CHUNK / 4 {
+            buf.reserve(READ_CHUNK);
         }
         let read = async {
             match deadline {

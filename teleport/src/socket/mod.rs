@@ -89,7 +89,7 @@ impl Socket {
         Arc::new(Socket {
             proto,
             write: Mutex::new(WriteState {
-                buf: BytesMut::with_capacity(8 << 10),
+                buf: BytesMut::new(),
                 closed: false,
                 writing: false,
             }),
