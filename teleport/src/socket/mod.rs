@@ -88,11 +88,7 @@ impl Socket {
     ) -> Arc<Self> {
         Arc::new(Socket {
             proto,
-            write: Mutex::new(WriteState {
-                buf: BytesMut::new(),
-                closed: false,
-                writing: false,
-            }),
+            write: Mutex::new(WriteState { buf: BytesMut::new(), closed: false, writing: false }),
             write_ready: Notify::new(),
             space: Notify::new(),
             max_outbound: max_outbound.max(1),
