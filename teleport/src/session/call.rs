@@ -30,8 +30,14 @@ pub struct CallOptions {
 
 impl CallOptions {
     /// Default options.
-    pub fn new() -> Self {
-        CallOptions::default()
+    pub const fn new() -> Self {
+        CallOptions {
+            codec: None,
+            accept_codec: None,
+            meta: Meta::new(),
+            xfer_pipe: XferPipe::new(),
+            timeout: None,
+        }
     }
 
     /// The body codec of the request (default: the peer's default codec).
@@ -73,6 +79,9 @@ impl CallOptions {
     }
 }
 
+/// What `call` and `push` use, so that their futures hold a reference, not the options.
+static DEFAULT_OPTIONS: CallOptions = CallOptions::new();
+
 /// A decoded reply with its meta and codec.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Reply<R> {
@@ -109,7 +118,7 @@ impl Session {
         service_method: &str,
         arg: &(impl EncodeBody + ?Sized),
     ) -> Result<R, Status> {
-        self.call_with(service_method, arg, &CallOptions::default()).await.map(|r| r.value)
+        self.call_with(service_method, arg, &DEFAULT_OPTIONS).await.map(|r| r.value)
     }
 
     /// Calls with options, returning the reply's value, meta and codec.
@@ -183,7 +192,7 @@ impl Session {
         service_method: &str,
         arg: &(impl EncodeBody + ?Sized),
     ) -> Result<(), Status> {
-        self.push_with(service_method, arg, &CallOptions::default()).await
+        self.push_with(service_method, arg, &DEFAULT_OPTIONS).await
     }
 
     /// Pushes with options.
@@ -236,7 +245,7 @@ impl Session {
         self.peer().check_open()?;
         let socket = match self.connected_socket() {
             Some(socket) => socket,
-            None => self.live_socket(deadline).await?,
+            None => Box::pin(self.live_socket(deadline)).await?,
         };
         msg.mtype = MessageType::Call;
         msg.seq = self.next_seq();
@@ -253,7 +262,9 @@ impl Session {
         // The deadline covers the wait for room in the write queue and for the reply.
         let sent = match socket.try_send(&msg) {
             Ok(Some(_)) => Ok(()),
-            Ok(None) => with_deadline(deadline, socket.send(&msg))
+            // Boxed, as the wait for a reconnection above: both are rare, and their state
+            // would otherwise weigh on every call's future (moved at each await).
+            Ok(None) => Box::pin(with_deadline(deadline, socket.send(&msg)))
                 .await
                 .and_then(|sent| sent.map(drop).map_err(SendError::into_status)),
             Err(e) => Err(e.into_status()),
@@ -290,7 +301,7 @@ impl Session {
         self.peer().check_open()?;
         let socket = match self.connected_socket() {
             Some(socket) => socket,
-            None => self.live_socket(deadline).await?,
+            None => Box::pin(self.live_socket(deadline)).await?,
         };
         msg.mtype = MessageType::Push;
         msg.seq = self.next_seq();
@@ -299,7 +310,9 @@ impl Session {
             plugins.run(|p| p.pre_write_push(self, &mut msg))?;
         }
         if socket.try_send(&msg).map_err(SendError::into_status)?.is_none() {
-            with_deadline(deadline, socket.send(&msg)).await?.map_err(SendError::into_status)?;
+            Box::pin(with_deadline(deadline, socket.send(&msg)))
+                .await?
+                .map_err(SendError::into_status)?;
         }
         self.touch_write();
         if !plugins.is_empty() {
