@@ -15,10 +15,13 @@
 # of docs/benchmarks.md and its rows, docs/networks.jsonl; the main table, its chart and rows
 # stay as they are (and a main run keeps that section).
 #
+# Each round of a main run also measures the multiplexed scenario (C = 1000 over 4
+# sessions) and the push scenario (C = 100 and 1000 sessions); SCENARIOS=0 skips them.
+#
 # Environment: N (calls per row, default 1000000), RUNS (default 3), CLIENTS (default
 # 100,500,1000), NETWORKS (see above), OUT (output folder, default docs), BENCH_ARGS (more
-# bench-client flags, e.g. "--threads 1"), BENCH_COMMIT (the commit to name when not run
-# from a git checkout).
+# bench-client flags, e.g. "--threads 1"), SCENARIOS (default 1), BENCH_COMMIT (the commit
+# to name when not run from a git checkout).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,6 +35,7 @@ else
 fi
 OUT="${OUT:-docs}"
 BENCH_ARGS="${BENCH_ARGS:-}"
+SCENARIOS="${SCENARIOS:-1}"
 
 # C = 1000 needs a thousand sockets in each process, plus the runtime's own descriptors.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
@@ -56,6 +60,13 @@ for run in $(seq 1 "$RUNS"); do
         echo "run $run of $RUNS: C = $CLIENTS, N = $N" >&2
         # shellcheck disable=SC2086 # BENCH_ARGS holds several flags
         "$bin/bench-client" -c "$CLIENTS" -n "$N" --compare --json $BENCH_ARGS >>"$rows"
+        if [[ "$SCENARIOS" != 0 ]]; then
+            echo "run $run of $RUNS: multiplexed C = 1000 over 4 sessions; pushes to C = 100,1000" >&2
+            # shellcheck disable=SC2086
+            "$bin/bench-client" -c 1000 --sessions 4 -n "$N" --json $BENCH_ARGS >>"$rows"
+            # shellcheck disable=SC2086
+            "$bin/bench-client" -c 100,1000 --push -n "$N" --json $BENCH_ARGS >>"$rows"
+        fi
     fi
 done
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -14,6 +14,7 @@
 mod chart;
 mod networks;
 mod row;
+mod targets;
 
 use std::collections::BTreeMap;
 use std::error::Error;
@@ -110,7 +111,7 @@ fn opt(value: Option<f64>, digits: usize) -> String {
     value.map_or_else(|| "–".to_owned(), |v| format!("{v:.digits$}"))
 }
 
-fn markdown(summaries: &[Summary], meta: &[String], svg: &Path) -> String {
+fn markdown(summaries: &[Summary], rows: &[Row], meta: &[String], svg: &Path) -> String {
     let mut md = String::from("# Benchmarks\n\n");
     md.push_str(
         "Written by `scripts/bench.sh`; do not edit by hand. The method is Teleport's published \
@@ -157,6 +158,7 @@ fn markdown(summaries: &[Summary], meta: &[String], svg: &Path) -> String {
     }
     let svg_name = svg.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let _ = write!(md, "\n![throughput and p99 by concurrency]({svg_name})\n\n");
+    md.push_str(&targets::sections(summaries, rows));
     md.push_str("## This run\n\n");
     for line in meta {
         let _ = writeln!(md, "- {line}");
@@ -219,7 +221,7 @@ fn run() -> Result<(), Box<dyn Error>> {
         return Err("no call rows in the input".into());
     }
     chart::draw(&svg, &summaries)?;
-    let mut md = markdown(&summaries, &meta, &svg);
+    let mut md = markdown(&summaries, &rows, &meta, &svg);
     if let Some(section) = networks::existing(&before) {
         md = networks::replace(&md, section);
     }
