@@ -10,7 +10,16 @@ use crate::session::Session;
 /// Sessions by id. An id names one session; a newcomer with a taken id closes the older.
 #[derive(Default)]
 pub(crate) struct Hub {
-    sessions: Mutex<HashMap<Arc<str>, Session>>,
+    sessions: Mutex<Sessions>,
+}
+
+#[derive(Default)]
+struct Sessions {
+    by_id: HashMap<Arc<str>, Session>,
+    /// The last `#n` suffix given under an id, while that id is taken: the next newcomer
+    /// starts its search there, so a client with thousands of sessions to one server does
+    /// not try every suffix already in use.
+    suffixes: HashMap<Arc<str>, u32>,
 }
 
 impl Hub {
@@ -19,29 +28,36 @@ impl Hub {
     /// `#n` suffix rather than closing the older, which only an explicit `set_id` does.
     pub(crate) fn insert(&self, session: &Session) {
         let mut sessions = self.sessions.lock();
-        if sessions.get(&session.id()).is_some_and(|s| s.same(session)) {
+        let base = session.id();
+        if sessions.by_id.get(&base).is_some_and(|s| s.same(session)) {
             return; // already there, under an id a connect plugin set
         }
-        let mut id = session.id();
-        let mut n = 1;
-        while sessions.contains_key(&id) {
+        if !sessions.by_id.contains_key(&base) {
+            sessions.suffixes.remove(&base);
+            sessions.by_id.insert(base, session.clone());
+            return;
+        }
+        let mut n = sessions.suffixes.get(&base).copied().unwrap_or(1);
+        let id: Arc<str> = loop {
             n += 1;
-            id = format!("{}#{n}", session.id()).into();
-        }
-        if n > 1 {
-            session.replace_id(id.clone());
-        }
-        sessions.insert(id, session.clone());
+            let id: Arc<str> = format!("{base}#{n}").into();
+            if !sessions.by_id.contains_key(&id) {
+                break id;
+            }
+        };
+        sessions.suffixes.insert(base, n);
+        session.replace_id(id.clone());
+        sessions.by_id.insert(id, session.clone());
     }
 
     /// Moves `session` from `old` to `new`, closing whatever session held `new`.
     pub(crate) fn rename(&self, old: &str, new: Arc<str>, session: &Session) {
         let older = {
             let mut sessions = self.sessions.lock();
-            if sessions.get(old).is_some_and(|s| s.same(session)) {
-                sessions.remove(old);
+            if sessions.by_id.get(old).is_some_and(|s| s.same(session)) {
+                sessions.by_id.remove(old);
             }
-            sessions.insert(new, session.clone())
+            sessions.by_id.insert(new, session.clone())
         };
         close_older(older, session);
     }
@@ -49,21 +65,21 @@ impl Hub {
     /// Removes `session` if `id` still names it.
     pub(crate) fn remove(&self, id: &str, session: &Session) {
         let mut sessions = self.sessions.lock();
-        if sessions.get(id).is_some_and(|s| s.same(session)) {
-            sessions.remove(id);
+        if sessions.by_id.get(id).is_some_and(|s| s.same(session)) {
+            sessions.by_id.remove(id);
         }
     }
 
     pub(crate) fn get(&self, id: &str) -> Option<Session> {
-        self.sessions.lock().get(id).cloned()
+        self.sessions.lock().by_id.get(id).cloned()
     }
 
     pub(crate) fn all(&self) -> Vec<Session> {
-        self.sessions.lock().values().cloned().collect()
+        self.sessions.lock().by_id.values().cloned().collect()
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.sessions.lock().len()
+        self.sessions.lock().by_id.len()
     }
 }
 

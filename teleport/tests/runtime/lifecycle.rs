@@ -127,6 +127,37 @@ async fn session_age_closes_an_idle_session() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_to_one_server_get_distinct_ids() {
+    let (_server, client, first) = pair(add).await;
+    let addr = first.remote_addr().to_string();
+    let mut sessions = vec![first];
+    for _ in 0..200 {
+        sessions.push(client.dial(&addr).await.unwrap());
+    }
+    let mut ids: Vec<String> = sessions.iter().map(|s| s.id().to_string()).collect();
+    assert_eq!(ids[0], addr);
+    assert_eq!(ids[1], format!("{addr}#2"));
+    assert_eq!(ids[200], format!("{addr}#201"));
+    ids.sort();
+    ids.dedup();
+    assert_eq!((ids.len(), client.session_count()), (201, 201));
+    // A freed suffix is not reused while the address is taken; the newcomer gets the next.
+    let second = sessions.remove(1);
+    second.close().await;
+    let newcomer = client.dial(&addr).await.unwrap();
+    assert_eq!(&*newcomer.id(), format!("{addr}#202"));
+    assert_eq!(client.get_session(&newcomer.id()).unwrap().local_addr(), newcomer.local_addr());
+    // Once every session is gone, the address is a plain id again.
+    for session in sessions.into_iter().chain([newcomer]) {
+        session.close().await;
+    }
+    assert_eq!(client.session_count(), 0);
+    let again = client.dial(&addr).await.unwrap();
+    assert_eq!(&*again.id(), addr);
+    assert_eq!(again.call::<i64>("/math/add", &[2, 3]).await.unwrap(), 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn set_id_clash_closes_the_older_session() {
     let (server, client, first) = pair(add).await;
     let second = client.dial(&first.remote_addr().to_string()).await.unwrap();
