@@ -71,9 +71,8 @@ async fn read_frames(session: &Session, socket: &Arc<Socket>, mut reader: BoxRea
     let mut frame_started: Option<Instant> = None;
     let mut read_at = Instant::now();
     let mut routes = session.peer().route_snapshot();
-    // Armed once: re-arming a `Notified` on every read costs a lock round trip.
-    let closed = socket.closed();
-    tokio::pin!(closed);
+    // Armed once, and polled without a lock while the task's waker stays the same.
+    let mut closed = socket.closed_watch();
     loop {
         loop {
             match socket.proto().decode(&mut buf) {

@@ -59,6 +59,11 @@ pub(crate) struct SessionInner {
     clock: tokio::time::Instant,
     /// The session age and the deadline it sets (from when it was set).
     session_age: Mutex<(Duration, Option<Instant>)>,
+    /// That deadline in nanoseconds from `created_at` (`u64::MAX`: none), for the read
+    /// loop to check on every read without the lock.
+    age_deadline_ns: AtomicU64,
+    /// Whether `state` is `Connected`, for callers to check without the channel's lock.
+    connected: AtomicBool,
     /// Nanoseconds; read on every call, so an atomic rather than a lock.
     context_age_ns: AtomicU64,
     redial: Option<RedialTarget>,
@@ -83,9 +88,13 @@ impl Session {
     pub(crate) fn new(peer: Peer, conn_addrs: (Addr, Addr), redial: Option<RedialTarget>) -> Self {
         let config = peer.config();
         let id: Arc<str> = conn_addrs.1.to_string().into();
+        let created_at = Instant::now();
+        let session_age = age_deadline(config.default_session_age);
         Session {
             inner: Arc::new(SessionInner {
-                session_age: Mutex::new(age_deadline(config.default_session_age)),
+                age_deadline_ns: AtomicU64::new(nanos_from(created_at, session_age.1)),
+                session_age: Mutex::new(session_age),
+                connected: AtomicBool::new(false),
                 context_age_ns: AtomicU64::new(duration_ns(config.default_context_age)),
                 peer,
                 id: RwLock::new(id),
@@ -94,7 +103,7 @@ impl Session {
                 state: watch::Sender::new(SessionState::Connecting),
                 seq: AtomicI32::new(0),
                 store: Store::default(),
-                created_at: Instant::now(),
+                created_at,
                 clock: tokio::time::Instant::now(),
                 redial,
                 closing: AtomicBool::new(false),
@@ -202,11 +211,17 @@ impl Session {
 
     /// Sets the session's maximum age, counted from now; it applies from the next read on.
     pub fn set_session_age(&self, age: Duration) {
-        *self.inner.session_age.lock() = age_deadline(age);
+        let mut current = self.inner.session_age.lock();
+        *current = age_deadline(age);
+        let ns = nanos_from(self.inner.created_at, current.1);
+        self.inner.age_deadline_ns.store(ns, Ordering::Release);
     }
 
     pub(crate) fn session_deadline(&self) -> Option<Instant> {
-        self.inner.session_age.lock().1
+        match self.inner.age_deadline_ns.load(Ordering::Acquire) {
+            u64::MAX => None,
+            ns => Some(self.inner.created_at + Duration::from_nanos(ns)),
+        }
     }
 
     /// How long a handler of this session may run before its call is answered 408; zero
@@ -232,7 +247,7 @@ impl Session {
             self.wait_closed().await;
             return;
         }
-        self.inner.state.send_replace(SessionState::Closed);
+        self.set_state(SessionState::Closed);
         let socket = self.inner.socket.write().take();
         if let Some(socket) = &socket {
             socket.close();
@@ -260,9 +275,14 @@ impl Session {
         Arc::ptr_eq(&self.inner, &other.inner)
     }
 
+    fn set_state(&self, state: SessionState) {
+        self.inner.connected.store(state == SessionState::Connected, Ordering::Release);
+        self.inner.state.send_replace(state);
+    }
+
     /// The socket, if the session is connected now.
     pub(crate) fn connected_socket(&self) -> Option<Arc<Socket>> {
-        if *self.inner.state.borrow() == SessionState::Connected {
+        if self.inner.connected.load(Ordering::Acquire) {
             return self.inner.socket.read().clone();
         }
         None
@@ -349,7 +369,7 @@ impl Session {
             return Err(conn_closed());
         }
         socket.open_gate();
-        self.inner.state.send_replace(SessionState::Connected);
+        self.set_state(SessionState::Connected);
         Ok(())
     }
 
@@ -366,7 +386,7 @@ impl Session {
             }
             *current = None;
             if self.can_redial() {
-                self.inner.state.send_replace(SessionState::Redialing);
+                self.set_state(SessionState::Redialing);
                 tokio::spawn(redial::redial_loop(self.clone()));
                 return;
             }
@@ -389,7 +409,7 @@ impl Session {
     /// Marks the session closed for good after a failed set-up or redial.
     pub(crate) fn give_up(&self) {
         self.inner.closing.store(true, Ordering::Release);
-        self.inner.state.send_replace(SessionState::Closed);
+        self.set_state(SessionState::Closed);
         self.finalize();
     }
 
@@ -418,6 +438,11 @@ impl std::fmt::Debug for Session {
 
 fn duration_ns(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// `at` in nanoseconds from `origin`, `u64::MAX` for none.
+fn nanos_from(origin: Instant, at: Option<Instant>) -> u64 {
+    at.map_or(u64::MAX, |at| duration_ns(at.saturating_duration_since(origin)).min(u64::MAX - 1))
 }
 
 fn age_deadline(age: Duration) -> (Duration, Option<Instant>) {

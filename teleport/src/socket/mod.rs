@@ -5,12 +5,16 @@
 mod pending;
 mod writer;
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, Waker};
 
 use bytes::BytesMut;
 use parking_lot::Mutex;
 use tokio::sync::Notify;
+use tokio::sync::futures::Notified;
 
 pub(crate) use pending::PendingCalls;
 pub(crate) use writer::spawn_writer;
@@ -245,6 +249,15 @@ impl Socket {
         }
     }
 
+    /// What a read loop selects on to stop when the socket closes. Polled on every wake-up
+    /// of the loop, it re-arms the underlying notification only when the task's waker
+    /// changed, so a busy loop takes no lock for it.
+    pub(crate) fn closed_watch(&self) -> ClosedWatch<'_> {
+        let mut notified = Box::pin(self.closed_notify.notified());
+        notified.as_mut().enable();
+        ClosedWatch { socket: self, notified, armed_with: None }
+    }
+
     /// Waits until the socket closes.
     pub(crate) async fn closed(&self) {
         let notified = self.closed_notify.notified();
@@ -254,5 +267,33 @@ impl Socket {
             return;
         }
         notified.await;
+    }
+}
+
+/// See [`Socket::closed_watch`].
+pub(crate) struct ClosedWatch<'a> {
+    socket: &'a Socket,
+    notified: Pin<Box<Notified<'a>>>,
+    /// The waker the notification holds, once polled.
+    armed_with: Option<Waker>,
+}
+
+impl Future for ClosedWatch<'_> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // `close` sets the flag before it notifies, and the notification wakes the waker
+        // armed here: a close after this check still wakes the task.
+        if self.socket.is_closed() {
+            return Poll::Ready(());
+        }
+        if self.armed_with.as_ref().is_some_and(|armed| armed.will_wake(cx.waker())) {
+            return Poll::Pending;
+        }
+        if self.notified.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(());
+        }
+        self.armed_with = Some(cx.waker().clone());
+        Poll::Pending
     }
 }
