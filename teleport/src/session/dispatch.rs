@@ -3,13 +3,14 @@
 use std::any::Any;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::FutureExt;
 use futures_util::future::CatchUnwind;
 use tokio::io::AsyncReadExt;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, TryAcquireError};
 // Tokio's clock, so that the frame deadline follows paused test time.
 use tokio::time::Instant;
 
@@ -77,10 +78,17 @@ async fn read_frames(session: &Session, socket: &Arc<Socket>, mut reader: BoxRea
         loop {
             match socket.proto().decode(&mut buf) {
                 Ok(Some(msg)) => {
-                    if let Err(status) =
-                        dispatch(session, socket, &limit, &mut routes, read_at, msg).await
-                    {
-                        return Ended::Refused(status);
+                    // Handled here and now unless something must wait (a full write queue,
+                    // the connect plugins, a handler permit): only then is there a future
+                    // to await, boxed, so that this loop's own state stays small.
+                    let later = match dispatch(session, socket, &limit, &mut routes, read_at, msg) {
+                        Ok(later) => later,
+                        Err(status) => return Ended::Refused(status),
+                    };
+                    if let Some(later) = later {
+                        if let Err(status) = later.await {
+                            return Ended::Refused(status);
+                        }
                     }
                 }
                 Ok(None) => break,
@@ -124,63 +132,81 @@ async fn read_frames(session: &Session, socket: &Arc<Socket>, mut reader: BoxRea
     }
 }
 
-async fn dispatch(
-    session: &Session,
-    socket: &Arc<Socket>,
-    limit: &Arc<Semaphore>,
-    routes: &mut RouteSnapshot,
+/// What is left to do for a message that could not be handled at once.
+type Later<'a> = Pin<Box<dyn Future<Output = Result<(), Status>> + Send + 'a>>;
+
+/// Handles one message as far as it can without waiting; returns what must be awaited
+/// before the next message, if anything. An error closes the connection.
+fn dispatch<'a>(
+    session: &'a Session,
+    socket: &'a Arc<Socket>,
+    limit: &'a Arc<Semaphore>,
+    routes: &'a mut RouteSnapshot,
     read_at: Instant,
     msg: Message,
-) -> Result<(), Status> {
+) -> Result<Option<Later<'a>>, Status> {
     let plugins = session.peer().plugins();
     if !plugins.is_empty() {
         plugins.run(|p| p.pre_read_header(session))?;
     }
-    match msg.mtype {
-        MessageType::Reply | MessageType::AuthReply => match socket.pending.take(msg.seq) {
-            Some(slot) => {
-                let _ = slot.send(Ok(msg));
+    Ok(match msg.mtype {
+        MessageType::Reply | MessageType::AuthReply => {
+            match socket.pending.take(msg.seq) {
+                Some(slot) => {
+                    let _ = slot.send(Ok(msg));
+                }
+                None => tracing::debug!(seq = msg.seq, "late or unknown reply discarded"),
             }
-            None => tracing::debug!(seq = msg.seq, "late or unknown reply discarded"),
-        },
+            None
+        }
         _ if !socket.gate_is_open() => {
             // Before the connect plugins are done, the first message waits for them (an auth
             // plugin takes it); reading stops until the session opens.
             socket.park_early(msg);
-            socket.gate_opened().await;
-            if !socket.gate_is_open() {
-                // Closed before it opened (a connect plugin refused): dispatch nothing more,
-                // not even the frames already buffered behind this one.
-                return Err(Status::with_code(
-                    status::CODE_CONN_CLOSED,
-                    "closed before the session opened",
-                ));
-            }
-            if let Some(msg) = socket.take_early() {
-                Box::pin(dispatch(session, socket, limit, routes, read_at, msg)).await?;
-            }
+            Some(Box::pin(async move {
+                socket.gate_opened().await;
+                if !socket.gate_is_open() {
+                    // Closed before it opened (a connect plugin refused): dispatch nothing
+                    // more, not even the frames already buffered behind this one.
+                    return Err(Status::with_code(
+                        status::CODE_CONN_CLOSED,
+                        "closed before the session opened",
+                    ));
+                }
+                if let Some(msg) = socket.take_early() {
+                    if let Some(later) = dispatch(session, socket, limit, routes, read_at, msg)? {
+                        later.await?;
+                    }
+                }
+                Ok(())
+            }))
         }
-        MessageType::Call => handle_call(session, socket, limit, routes, read_at, msg).await,
-        MessageType::Push => handle_push(session, limit, routes, read_at, msg).await,
+        MessageType::Call => handle_call(session, socket, limit, routes, read_at, msg),
+        MessageType::Push => handle_push(session, limit, routes, read_at, msg),
         MessageType::AuthCall => {
             let status =
                 Status::with_code(status::CODE_MTYPE_NOT_ALLOWED, "no auth plugin on this peer");
             let mut reply = error_reply(&msg, status);
             reply.mtype = MessageType::AuthReply;
-            let _ = socket.send(&reply).await;
+            match socket.try_send(&reply) {
+                Ok(Some(_)) | Err(_) => None,
+                Ok(None) => Some(Box::pin(async move {
+                    let _ = socket.send(&reply).await;
+                    Ok(())
+                })),
+            }
         }
-    }
-    Ok(())
+    })
 }
 
-async fn handle_call(
+fn handle_call<'a>(
     session: &Session,
-    socket: &Arc<Socket>,
-    limit: &Arc<Semaphore>,
-    routes: &mut RouteSnapshot,
+    socket: &'a Arc<Socket>,
+    limit: &'a Arc<Semaphore>,
+    routes: &'a mut RouteSnapshot,
     read_at: Instant,
     mut msg: Message,
-) {
+) -> Option<Later<'a>> {
     let peer = session.peer();
     let refused = if peer.is_shutting_down() {
         Err(Status::with_code(status::CODE_SERVICE_UNAVAILABLE, "the peer is shutting down"))
@@ -191,40 +217,93 @@ async fn handle_call(
     let plugins = route.as_ref().map_or_else(|| peer.plugins().clone(), |r| r.plugins.clone());
     let ctx = CallCtx::new(session.clone(), msg, plugins, read_at.into_std());
     let route = match (refused, route) {
-        (Err(status), _) => return send_reply(&ctx, socket, Err(status)).await,
+        (Err(status), _) => return reply_now(ctx, socket, Err(status)),
         (Ok(()), None) => {
-            return send_reply(&ctx, socket, Err(Status::with_code(status::CODE_NOT_FOUND, "")))
-                .await;
+            return reply_now(ctx, socket, Err(Status::with_code(status::CODE_NOT_FOUND, "")));
         }
         (Ok(()), Some(route)) => route,
     };
     let in_flight = peer.track_handler();
-    // Most handlers (every sync method of a service) are done at once or at their first
-    // poll: then the reply is written from this read loop, with no task spawned and no
-    // thread woken.
-    let mut running = match start(&route.name, || {
-        ctx.route_plugins().run(|p| p.pre_read_call_body(&ctx))?;
-        Ok((route.handler)(ctx.clone()))
-    }) {
-        Started::Done(result) => return send_reply(&ctx, socket, result).await,
-        Started::Running(running) => running,
-    };
-    if let Some(outcome) = (&mut running).now_or_never() {
-        let result = outcome.unwrap_or_else(|panic| Err(panicked(&route.name, panic)));
-        return send_reply(&ctx, socket, result).await;
+    with_permit(limit, move |permit| {
+        // Most handlers (every sync method of a service) are done at once or at their first
+        // poll: then the reply is written from this read loop, with no task spawned and no
+        // thread woken.
+        let mut running = match start(&route.name, || {
+            ctx.route_plugins().run(|p| p.pre_read_call_body(&ctx))?;
+            Ok((route.handler)(ctx.clone()))
+        }) {
+            Started::Done(result) => return reply_now(ctx, socket, result),
+            Started::Running(running) => running,
+        };
+        if let Some(outcome) = (&mut running).now_or_never() {
+            drop(permit);
+            let result = outcome.unwrap_or_else(|panic| Err(panicked(&route.name, panic)));
+            return reply_now(ctx, socket, result);
+        }
+        // Not done: it goes on in a task of its own, still holding its permit.
+        let (permit, socket, route) = (permit.owned(), socket.clone(), route.clone());
+        tokio::spawn(async move {
+            let outcome = within_context_age(&ctx, running)
+                .await
+                .unwrap_or_else(|| Ok(Err(context_age_passed())));
+            let result = outcome.unwrap_or_else(|panic| Err(panicked(&route.name, panic)));
+            drop(permit);
+            send_reply(&ctx, &socket, result).await;
+            drop(in_flight);
+        });
+        None
+    })
+}
+
+/// Runs `run` holding one of the session's handler permits (at most
+/// `max_in_flight_handlers` handlers run at once): at once if one is free, else once one is,
+/// which keeps the read loop from reading on and pushes back on the peer.
+fn with_permit<'a>(
+    limit: &'a Arc<Semaphore>,
+    run: impl FnOnce(HeldPermit<'a>) -> Option<Later<'a>> + Send + 'a,
+) -> Option<Later<'a>> {
+    match limit.try_acquire() {
+        Ok(permit) => {
+            permit.forget();
+            run(HeldPermit(limit))
+        }
+        Err(TryAcquireError::Closed) => None,
+        Err(TryAcquireError::NoPermits) => Some(Box::pin(async move {
+            let Ok(permit) = limit.acquire().await else { return Ok(()) };
+            permit.forget();
+            if let Some(later) = run(HeldPermit(limit)) {
+                later.await?;
+            }
+            Ok(())
+        })),
     }
-    // Not done: it goes on in its own task, holding one of the session's handler permits
-    // (the read loop waits for a permit, which pushes back on the peer).
-    let Ok(permit) = limit.clone().acquire_owned().await else { return };
-    let (socket, route) = (socket.clone(), route.clone());
-    tokio::spawn(async move {
-        let outcome = within_context_age(&ctx, running)
-            .await
-            .unwrap_or_else(|| Ok(Err(context_age_passed())));
-        let result = outcome.unwrap_or_else(|panic| Err(panicked(&route.name, panic)));
-        send_reply(&ctx, &socket, result).await;
-        drop((in_flight, permit));
-    });
+}
+
+/// A handler permit, given back when dropped. Taken without cloning the semaphore's `Arc`:
+/// only a handler that goes on in a task of its own needs an owned one.
+struct HeldPermit<'a>(&'a Arc<Semaphore>);
+
+impl HeldPermit<'_> {
+    fn owned(self) -> OwnedPermit {
+        let owned = OwnedPermit(self.0.clone());
+        std::mem::forget(self);
+        owned
+    }
+}
+
+impl Drop for HeldPermit<'_> {
+    fn drop(&mut self) {
+        self.0.add_permits(1);
+    }
+}
+
+/// A handler permit held by a spawned handler.
+struct OwnedPermit(Arc<Semaphore>);
+
+impl Drop for OwnedPermit {
+    fn drop(&mut self) {
+        self.0.add_permits(1);
+    }
 }
 
 /// A handler just started: its outcome, or its future with panics caught.
@@ -276,7 +355,27 @@ fn error_reply(input: &Message, status: Status) -> Message {
     reply
 }
 
+/// Writes the reply of a handler that finished in the read loop; what cannot be written
+/// yet (a full queue) is left to await.
+fn reply_now(ctx: CallCtx, socket: &Socket, result: Result<Bytes, Status>) -> Option<Later<'_>> {
+    let reply = reply_message(&ctx, result);
+    let reply = send_now(&ctx, socket, reply)?;
+    Some(Box::pin(async move {
+        send_later(&ctx, socket, reply).await;
+        Ok(())
+    }))
+}
+
+/// Writes the reply of a handler that ran in a task of its own.
 async fn send_reply(ctx: &CallCtx, socket: &Socket, result: Result<Bytes, Status>) {
+    let reply = reply_message(ctx, result);
+    if let Some(reply) = send_now(ctx, socket, reply) {
+        send_later(ctx, socket, reply).await;
+    }
+}
+
+/// The reply to send: the handler's body or status, its meta, after the reply hooks.
+fn reply_message(ctx: &CallCtx, result: Result<Bytes, Status>) -> Message {
     let mut reply = match result {
         Ok(body) => {
             let mut reply = Message::new(MessageType::Reply, ctx.seq(), "");
@@ -288,68 +387,95 @@ async fn send_reply(ctx: &CallCtx, socket: &Socket, result: Result<Bytes, Status
         Err(status) => error_reply(ctx.input(), status),
     };
     reply.meta = ctx.take_output_meta();
-    let plugins = ctx.route_plugins();
-    if let Err(status) = plugins.run(|p| p.pre_write_reply(ctx, &mut reply)) {
+    if let Err(status) = ctx.route_plugins().run(|p| p.pre_write_reply(ctx, &mut reply)) {
         reply = error_reply(ctx.input(), status);
     }
-    let written = match socket.try_send(&reply) {
-        Ok(Some(size)) => Ok(size),
-        Ok(None) => socket.send(&reply).await,
-        Err(e) => Err(e),
-    };
-    let written = match written {
-        Err(SendError::Encode(e)) => {
-            tracing::warn!(route = ctx.path(), error = %e, "reply could not be written");
-            let status = Status::with_code(status::CODE_WRITE_FAILED, e.to_string());
-            reply = error_reply(ctx.input(), status);
-            socket.send(&reply).await
-        }
-        other => other,
-    };
+    reply
+}
+
+/// Writes `reply` if the queue has room, giving it back if not. A reply that cannot be
+/// encoded is replaced by a 500-class error reply.
+fn send_now(ctx: &CallCtx, socket: &Socket, mut reply: Message) -> Option<Message> {
+    let mut written = socket.try_send(&reply);
+    if let Err(SendError::Encode(e)) = written {
+        reply = unwritable(ctx, &e);
+        written = socket.try_send(&reply);
+    }
+    match written {
+        Ok(Some(size)) => replied(ctx, &reply, size),
+        Ok(None) => return Some(reply),
+        Err(_) => {}
+    }
+    None
+}
+
+/// Writes `reply` once the queue has room.
+async fn send_later(ctx: &CallCtx, socket: &Socket, mut reply: Message) {
+    let mut written = socket.send(&reply).await;
+    if let Err(SendError::Encode(e)) = written {
+        reply = unwritable(ctx, &e);
+        written = socket.send(&reply).await;
+    }
     if let Ok(size) = written {
-        ctx.session().touch_write();
-        let _ = plugins.run(|p| p.post_write_reply(ctx, &reply));
-        log_handled(ctx, "call", &reply.status, size);
+        replied(ctx, &reply, size);
     }
 }
 
-async fn handle_push(
+/// The error reply that replaces a reply the protocol could not encode.
+fn unwritable(ctx: &CallCtx, e: &crate::proto::ProtoError) -> Message {
+    tracing::warn!(route = ctx.path(), error = %e, "reply could not be written");
+    error_reply(ctx.input(), Status::with_code(status::CODE_WRITE_FAILED, e.to_string()))
+}
+
+fn replied(ctx: &CallCtx, reply: &Message, size: usize) {
+    ctx.session().touch_write();
+    let _ = ctx.route_plugins().run(|p| p.post_write_reply(ctx, reply));
+    log_handled(ctx, "call", &reply.status, size);
+}
+
+fn handle_push<'a>(
     session: &Session,
-    limit: &Arc<Semaphore>,
-    routes: &mut RouteSnapshot,
+    limit: &'a Arc<Semaphore>,
+    routes: &'a mut RouteSnapshot,
     read_at: Instant,
     mut msg: Message,
-) {
+) -> Option<Later<'a>> {
     let peer = session.peer();
     if let Err(status) = peer.plugins().run(|p| p.post_read_push_header(session, &mut msg)) {
         tracing::debug!(route = msg.path(), %status, "push refused by a plugin");
-        return;
+        return None;
     }
     let Some(route) = peer.routes(routes).push(msg.path()) else {
         tracing::info!(route = msg.path(), remote = %session.remote_addr(), "push to an unknown route dropped");
-        return;
+        return None;
     };
     let ctx = PushCtx::new(session.clone(), msg, route.plugins.clone(), read_at.into_std());
     let in_flight = peer.track_handler();
-    let mut running = match start(&route.name, || {
-        ctx.route_plugins().run(|p| p.pre_read_push_body(&ctx))?;
-        Ok((route.handler)(ctx.clone()))
-    }) {
-        Started::Done(result) => return push_done(route, &ctx, Ok(result)),
-        Started::Running(running) => running,
-    };
-    if let Some(outcome) = (&mut running).now_or_never() {
-        return push_done(route, &ctx, outcome);
-    }
-    let Ok(permit) = limit.clone().acquire_owned().await else { return };
-    let route = route.clone();
-    tokio::spawn(async move {
-        let outcome = within_context_age(&ctx, running)
-            .await
-            .unwrap_or_else(|| Ok(Err(context_age_passed())));
-        push_done(&route, &ctx, outcome);
-        drop((in_flight, permit));
-    });
+    with_permit(limit, move |permit| {
+        let mut running = match start(&route.name, || {
+            ctx.route_plugins().run(|p| p.pre_read_push_body(&ctx))?;
+            Ok((route.handler)(ctx.clone()))
+        }) {
+            Started::Done(result) => {
+                push_done(route, &ctx, Ok(result));
+                return None;
+            }
+            Started::Running(running) => running,
+        };
+        if let Some(outcome) = (&mut running).now_or_never() {
+            push_done(route, &ctx, outcome);
+            return None;
+        }
+        let (permit, route) = (permit.owned(), route.clone());
+        tokio::spawn(async move {
+            let outcome = within_context_age(&ctx, running)
+                .await
+                .unwrap_or_else(|| Ok(Err(context_age_passed())));
+            push_done(&route, &ctx, outcome);
+            drop((in_flight, permit));
+        });
+        None
+    })
 }
 
 fn push_done(route: &PushRoute, ctx: &PushCtx, outcome: std::thread::Result<Result<(), Status>>) {

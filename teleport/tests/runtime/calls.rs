@@ -6,7 +6,7 @@ use teleport::status::CODE_NOT_FOUND;
 use teleport::{CallCtx, CallOptions, Peer, PeerConfig, PushCtx, Status, codec};
 use tokio::sync::mpsc;
 
-use crate::common::{config, pair};
+use crate::common::{config, pair, pair_with};
 
 fn math(peer: &Peer) {
     peer.route_call_fn("/math/add", |ctx: CallCtx, nums: Vec<i64>| async move {
@@ -188,4 +188,38 @@ async fn calls_and_pushes_over_unix_sockets() {
     server.shutdown(std::time::Duration::from_secs(5)).await;
     crate::common::eventually(|| !path.exists()).await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handlers_beyond_the_permits_wait_for_one() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let running = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let (gate_tx, gate_rx) = tokio::sync::watch::channel(false);
+    let server_config = PeerConfig { max_in_flight_handlers: 2, ..config() };
+    let (r, m) = (running.clone(), most.clone());
+    let (_server, _client, session) = pair_with(server_config, config(), move |peer| {
+        peer.route_call_fn("/slow", move |_ctx: CallCtx, n: u32| {
+            let (running, most, mut gate) = (r.clone(), m.clone(), gate_rx.clone());
+            async move {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                let _ = gate.wait_for(|open| *open).await;
+                running.fetch_sub(1, Ordering::SeqCst);
+                Ok(n)
+            }
+        });
+    })
+    .await;
+    let calls: Vec<_> =
+        (0..10u32).map(|n| session.call_async::<u32>("/slow", &n, &CallOptions::new())).collect();
+    crate::common::eventually(|| running.load(Ordering::SeqCst) == 2).await;
+    // The others wait for a permit, not in a handler.
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    assert_eq!(running.load(Ordering::SeqCst), 2);
+    gate_tx.send(true).unwrap();
+    for (n, call) in calls.into_iter().enumerate() {
+        assert_eq!(call.await.unwrap().value, n as u32);
+    }
+    assert_eq!(most.load(Ordering::SeqCst), 2);
 }

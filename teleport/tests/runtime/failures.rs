@@ -205,3 +205,49 @@ async fn a_stalled_partial_frame_is_cut_off() {
     let _ =
         tokio::time::timeout(Duration::from_secs(20), raw.read_to_end(&mut rest)).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_beyond_the_outbound_limit_wait_for_room() {
+    use bytes::BytesMut;
+    use teleport::proto::{Proto, RawProto};
+    use teleport::{Message, MessageType, codec};
+
+    let limit = 600 << 10;
+    let server_config = PeerConfig { max_outbound_bytes: limit, max_frame: limit, ..config() };
+    let server = Peer::new(server_config).unwrap();
+    server.route_call_fn("/big", |_ctx: CallCtx, n: usize| async move {
+        Ok(letter(n).to_string().repeat(512 << 10))
+    });
+    let addr = server.listen().await.unwrap();
+    // A client that sends 64 calls (32 MiB of replies), then reads nothing for a while:
+    // the socket buffers fill, then the server's queue, and the replies behind wait for
+    // room. Once it reads, every reply comes, in order.
+    let mut stream = TcpStream::connect(addr.to_string()).await.unwrap();
+    let proto = RawProto::default();
+    let mut calls = BytesMut::new();
+    for n in 0..64usize {
+        let mut msg = Message::new(MessageType::Call, n as i32 + 1, "/big");
+        msg.body_codec = codec::JSON;
+        msg.body = codec::encode_to_bytes(&n, codec::JSON).unwrap();
+        proto.encode(&msg, &mut calls).unwrap();
+    }
+    stream.write_all(&calls).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut buf = BytesMut::new();
+    for n in 0..64usize {
+        let reply = loop {
+            if let Some(reply) = proto.decode(&mut buf).unwrap() {
+                break reply;
+            }
+            assert!(stream.read_buf(&mut buf).await.unwrap() > 0, "closed before reply {n}");
+        };
+        assert_eq!((reply.mtype, reply.seq), (MessageType::Reply, n as i32 + 1));
+        let body: String = codec::DecodeBody::decode_body(reply.body_codec, &reply.body).unwrap();
+        assert_eq!(body.len(), 512 << 10);
+        assert!(body.chars().all(|c| c == letter(n)), "reply {n}");
+    }
+}
+
+fn letter(n: usize) -> char {
+    char::from(b'a' + (n % 26) as u8)
+}
