@@ -390,14 +390,13 @@ async fn pushes(
         Codec::Json | Codec::Bincode => peer.route(SinkSerde(counter.clone())),
     };
     let sessions = dial(&peer, addr, clients).await?;
-    if options.server.network == Network::Quic {
-        // A QUIC server sees a session with the dialer's first frame only: one call each, so
-        // that the server pushes to every session.
-        let body = Arc::new(options.body());
-        for session in &sessions {
-            if !(Stub { session: session.clone(), body: body.clone() }).call().await {
-                return Err("a call before the pushes failed".into());
-            }
+    // One call on each session first: once it is answered, the server has the session in
+    // its list (a dial returns before the server has registered it, and a QUIC server sees
+    // a session only with its first frame), so the broadcast reaches every session.
+    let body = Arc::new(options.body());
+    for session in &sessions {
+        if !(Stub { session: session.clone(), body: body.clone() }).call().await {
+            return Err("a call before the pushes failed".into());
         }
     }
     let measured = push::run(&sessions, &counter, rounds, pid, progress).await?;

@@ -55,18 +55,25 @@ impl HelloSerde {
 
 /// Pushes `body` to `Sink.Push` of every session of the peer, round after round. A push
 /// returns once its frame is queued, so the loop runs as fast as the slowest session's write
-/// queue drains.
+/// queue drains. A session that fails a push (one of a previous row, still closing) gets no
+/// more; the reply counts the pushes queued.
 async fn broadcast(
     ctx: &tp::CallCtx,
     rounds: u64,
     body: &(impl EncodeBody + Sync),
 ) -> Result<u64, tp::Status> {
-    let sessions = ctx.session().peer().sessions();
+    let mut sessions = ctx.session().peer().sessions();
     let mut pushed = 0;
     for _ in 0..rounds {
-        for session in &sessions {
-            session.push(SinkClient::PUSH, body).await?;
-            pushed += 1;
+        let mut failed = Vec::new();
+        for (i, session) in sessions.iter().enumerate() {
+            match session.push(SinkClient::PUSH, body).await {
+                Ok(()) => pushed += 1,
+                Err(_) => failed.push(i),
+            }
+        }
+        for i in failed.into_iter().rev() {
+            sessions.swap_remove(i);
         }
     }
     Ok(pushed)

@@ -13,6 +13,8 @@ use crate::measure::Latencies;
 
 /// Rounds pushed before the timed phase.
 const WARMUP_ROUNDS: u64 = 5;
+/// How long pushes may still arrive once the broadcast has ended early.
+const PUSH_GRACE: Duration = Duration::from_secs(10);
 
 /// Asks the server for `rounds` rounds of pushes to every session; returns how many it
 /// queued. The argument travels in JSON whatever the codec: it is a plain number.
@@ -32,13 +34,15 @@ pub(crate) async fn run(
 ) -> Result<Measured, Status> {
     let per_round = sessions.len() as u64;
     broadcast(&sessions[0], WARMUP_ROUNDS).await?;
-    counter.wait_for(WARMUP_ROUNDS * per_round).await;
+    tokio::time::timeout(PUSH_GRACE, counter.wait_for(WARMUP_ROUNDS * per_round))
+        .await
+        .map_err(|_| Status::new(500, "the warm-up pushes did not all arrive"))?;
     let warm = counter.received();
 
     let cpu_before = cpu_now(server_pid);
     let started = Instant::now();
     let session = sessions[0].clone();
-    let pushing = tokio::spawn(async move { broadcast(&session, rounds).await });
+    let mut pushing = tokio::spawn(async move { broadcast(&session, rounds).await });
     let ticker = tokio::spawn({
         let (counter, progress) = (counter.clone(), progress.clone());
         async move {
@@ -48,11 +52,25 @@ pub(crate) async fn run(
             }
         }
     });
-    counter.wait_for(warm + rounds * per_round).await;
+    // Done when every push has arrived; if the broadcast ends first (a session failed),
+    // the pushes still in flight get a grace period, and what never comes counts as failed.
+    let reached = counter.wait_for(warm + rounds * per_round);
+    tokio::pin!(reached);
+    let pushed = tokio::select! {
+        () = &mut reached => None,
+        pushed = &mut pushing => Some(pushed),
+    };
+    if pushed.is_some() {
+        let _ = tokio::time::timeout(PUSH_GRACE, &mut reached).await;
+    }
     let wall = started.elapsed();
     let (client_cpu_s, server_cpu_s) = cpu_spent(cpu_before, cpu_now(server_pid));
     ticker.abort();
-    let pushed = pushing.await.map_err(|e| Status::new(500, e.to_string()))??;
+    let pushed = match pushed {
+        Some(pushed) => pushed,
+        None => pushing.await,
+    };
+    let pushed = pushed.map_err(|e| Status::new(500, e.to_string()))??;
     let received = counter.received() - warm;
     let missing = (rounds * per_round).saturating_sub(pushed.min(received));
     Ok(Measured {
