@@ -251,3 +251,49 @@ async fn replies_beyond_the_outbound_limit_wait_for_room() {
 fn letter(n: usize) -> char {
     char::from(b'a' + (n % 26) as u8)
 }
+
+/// Sends its text when dropped: shows that a handler's future was dropped.
+struct DropSignal(mpsc::UnboundedSender<&'static str>, &'static str);
+
+impl Drop for DropSignal {
+    fn drop(&mut self) {
+        let _ = self.0.send(self.1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn context_age_ends_slow_handlers_of_calls_and_pushes() {
+    let (tx, mut events) = mpsc::unbounded_channel::<&'static str>();
+    let server_config = PeerConfig { default_context_age: Duration::from_millis(50), ..config() };
+    let (server, _client, session) = pair_with(server_config, config(), move |peer| {
+        routes(peer);
+        let call_tx = tx.clone();
+        peer.route_call_fn("/stuck", move |_ctx: CallCtx, _: ()| {
+            let signal = DropSignal(call_tx.clone(), "call dropped");
+            async move {
+                std::future::pending::<()>().await;
+                drop(signal);
+                Ok(())
+            }
+        });
+        peer.route_push_fn("/stuck", move |_ctx: teleport::PushCtx, _: ()| {
+            let signal = DropSignal(tx.clone(), "push dropped");
+            async move {
+                std::future::pending::<()>().await;
+                drop(signal);
+                Ok(())
+            }
+        });
+    })
+    .await;
+    let options = CallOptions::new().timeout(Duration::from_secs(20));
+    let err = session.call_with::<()>("/stuck", &(), &options).await.unwrap_err();
+    assert_eq!(err.code(), CODE_HANDLE_TIMEOUT);
+    assert_eq!(events.recv().await, Some("call dropped"));
+    session.push("/stuck", &()).await.unwrap();
+    assert_eq!(events.recv().await, Some("push dropped"));
+    // The handlers' permits and in-flight counts were given back.
+    crate::common::eventually(|| server.handlers_in_flight() == 0).await;
+    let sum: i64 = session.call("/math/add", &[1, 1]).await.unwrap();
+    assert_eq!(sum, 2);
+}
