@@ -243,10 +243,7 @@ impl Session {
         deadline: Option<Instant>,
     ) -> Result<Message, Status> {
         self.peer().check_open()?;
-        let socket = match self.connected_socket() {
-            Some(socket) => socket,
-            None => Box::pin(self.live_socket(deadline)).await?,
-        };
+        let socket = self.live_socket(deadline).await?;
         msg.mtype = MessageType::Call;
         msg.seq = self.next_seq();
         let seq = msg.seq;
@@ -262,8 +259,8 @@ impl Session {
         // The deadline covers the wait for room in the write queue and for the reply.
         let sent = match socket.try_send(&msg) {
             Ok(Some(_)) => Ok(()),
-            // Boxed, as the wait for a reconnection above: both are rare, and their state
-            // would otherwise weigh on every call's future (moved at each await).
+            // Boxed, as the wait for a reconnection in `live_socket`: both are rare, and
+            // their state would otherwise weigh on every call's future.
             Ok(None) => Box::pin(with_deadline(deadline, socket.send(&msg)))
                 .await
                 .and_then(|sent| sent.map(drop).map_err(SendError::into_status)),
@@ -299,10 +296,7 @@ impl Session {
         deadline: Option<Instant>,
     ) -> Result<(), Status> {
         self.peer().check_open()?;
-        let socket = match self.connected_socket() {
-            Some(socket) => socket,
-            None => Box::pin(self.live_socket(deadline)).await?,
-        };
+        let socket = self.live_socket(deadline).await?;
         msg.mtype = MessageType::Push;
         msg.seq = self.next_seq();
         let plugins = self.peer().plugins();

@@ -10,7 +10,7 @@ use bytes::{Bytes, BytesMut};
 use futures_util::FutureExt;
 use futures_util::future::CatchUnwind;
 use tokio::io::AsyncReadExt;
-use tokio::sync::{Semaphore, TryAcquireError};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
 // Tokio's clock, so that the frame deadline follows paused test time.
 use tokio::time::Instant;
 
@@ -241,11 +241,9 @@ fn handle_call<'a>(
             return reply_now(ctx, socket, result);
         }
         // Not done: it goes on in a task of its own, still holding its permit.
-        let (permit, socket, route) = (permit.owned(), socket.clone(), route.clone());
+        let (socket, route) = (socket.clone(), route.clone());
         tokio::spawn(async move {
-            let outcome = within_context_age(&ctx, running)
-                .await
-                .unwrap_or_else(|| Ok(Err(context_age_passed())));
+            let outcome = within_context_age(&ctx, running).await;
             let result = outcome.unwrap_or_else(|panic| Err(panicked(&route.name, panic)));
             drop(permit);
             send_reply(&ctx, &socket, result).await;
@@ -260,49 +258,18 @@ fn handle_call<'a>(
 /// which keeps the read loop from reading on and pushes back on the peer.
 fn with_permit<'a>(
     limit: &'a Arc<Semaphore>,
-    run: impl FnOnce(HeldPermit<'a>) -> Option<Later<'a>> + Send + 'a,
+    run: impl FnOnce(OwnedSemaphorePermit) -> Option<Later<'a>> + Send + 'a,
 ) -> Option<Later<'a>> {
-    match limit.try_acquire() {
-        Ok(permit) => {
-            permit.forget();
-            run(HeldPermit(limit))
-        }
+    match limit.clone().try_acquire_owned() {
+        Ok(permit) => run(permit),
         Err(TryAcquireError::Closed) => None,
         Err(TryAcquireError::NoPermits) => Some(Box::pin(async move {
-            let Ok(permit) = limit.acquire().await else { return Ok(()) };
-            permit.forget();
-            if let Some(later) = run(HeldPermit(limit)) {
+            let Ok(permit) = limit.clone().acquire_owned().await else { return Ok(()) };
+            if let Some(later) = run(permit) {
                 later.await?;
             }
             Ok(())
         })),
-    }
-}
-
-/// A handler permit, given back when dropped. Taken without cloning the semaphore's `Arc`:
-/// only a handler that goes on in a task of its own needs an owned one.
-struct HeldPermit<'a>(&'a Arc<Semaphore>);
-
-impl HeldPermit<'_> {
-    fn owned(self) -> OwnedPermit {
-        let owned = OwnedPermit(self.0.clone());
-        std::mem::forget(self);
-        owned
-    }
-}
-
-impl Drop for HeldPermit<'_> {
-    fn drop(&mut self) {
-        self.0.add_permits(1);
-    }
-}
-
-/// A handler permit held by a spawned handler.
-struct OwnedPermit(Arc<Semaphore>);
-
-impl Drop for OwnedPermit {
-    fn drop(&mut self) {
-        self.0.add_permits(1);
     }
 }
 
@@ -329,13 +296,21 @@ fn start<T>(
 }
 
 /// Awaits a handler that was not done at its first poll, bounded by the session's context
-/// age; `None` when the age passed.
-async fn within_context_age<F: Future>(ctx: &Incoming, running: F) -> Option<F::Output> {
+/// age: past it, the handler is dropped and its outcome is 408.
+async fn within_context_age<T>(
+    ctx: &Incoming,
+    running: impl Future<Output = std::thread::Result<Result<T, Status>>>,
+) -> std::thread::Result<Result<T, Status>> {
     let age = ctx.session().context_age();
     if age.is_zero() {
-        return Some(running.await);
+        return running.await;
     }
-    tokio::time::timeout(age, running).await.ok()
+    tokio::time::timeout(age, running).await.unwrap_or_else(|_| {
+        Ok(Err(Status::with_code(
+            status::CODE_HANDLE_TIMEOUT,
+            "the handler exceeded the context age",
+        )))
+    })
 }
 
 fn panicked(route: &str, panic: Box<dyn Any + Send>) -> Status {
@@ -466,11 +441,9 @@ fn handle_push<'a>(
             push_done(route, &ctx, outcome);
             return None;
         }
-        let (permit, route) = (permit.owned(), route.clone());
+        let route = route.clone();
         tokio::spawn(async move {
-            let outcome = within_context_age(&ctx, running)
-                .await
-                .unwrap_or_else(|| Ok(Err(context_age_passed())));
+            let outcome = within_context_age(&ctx, running).await;
             push_done(&route, &ctx, outcome);
             drop((in_flight, permit));
         });
@@ -484,10 +457,6 @@ fn push_done(route: &PushRoute, ctx: &PushCtx, outcome: std::thread::Result<Resu
         Err(status) => status,
     };
     log_handled(ctx, "push", &status, 0);
-}
-
-fn context_age_passed() -> Status {
-    Status::with_code(status::CODE_HANDLE_TIMEOUT, "the handler exceeded the context age")
 }
 
 fn log_handled(

@@ -280,24 +280,25 @@ impl Session {
         self.inner.state.send_replace(state);
     }
 
-    /// The socket, if the session is connected now.
-    pub(crate) fn connected_socket(&self) -> Option<Arc<Socket>> {
-        if self.inner.connected.load(Ordering::Acquire) {
-            return self.inner.socket.read().clone();
-        }
-        None
-    }
-
-    /// The live socket, waiting for a reconnection up to `deadline`.
+    /// The live socket: at once when the session is connected, else once it reconnects
+    /// (waiting up to `deadline`). That wait is boxed: it is rare, and the future of every
+    /// call would otherwise carry its state.
     pub(crate) async fn live_socket(
         &self,
         deadline: Option<tokio::time::Instant>,
     ) -> Result<Arc<Socket>, Status> {
-        if *self.inner.state.borrow() == SessionState::Connected {
+        if self.inner.connected.load(Ordering::Acquire) {
             if let Some(socket) = self.inner.socket.read().clone() {
                 return Ok(socket);
             }
         }
+        Box::pin(self.reconnected_socket(deadline)).await
+    }
+
+    async fn reconnected_socket(
+        &self,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<Arc<Socket>, Status> {
         let mut state = self.inner.state.subscribe();
         loop {
             let current = *state.borrow_and_update();
