@@ -145,6 +145,9 @@ pub struct PeerConfig {
     pub read_buffer_size: usize,
     /// The socket send buffer (`SO_SNDBUF`), in bytes; 0 keeps the OS default. Default 0.
     pub write_buffer_size: usize,
+    /// How many connections the kernel queues for each listener before they are accepted
+    /// (`listen(2)`'s backlog, capped by the kernel's `somaxconn`), at least 1. Default 1024.
+    pub listen_backlog: u32,
     /// The largest frame read or written, in bytes, length prefix included; a larger one is
     /// refused from its length alone. From 64 to `u32::MAX`. Default 4 MiB
     /// ([`DEFAULT_MAX_FRAME`]).
@@ -194,6 +197,7 @@ impl Default for PeerConfig {
             no_delay: true,
             read_buffer_size: 0,
             write_buffer_size: 0,
+            listen_backlog: crate::transport::tcp::DEFAULT_LISTEN_BACKLOG,
             max_frame: DEFAULT_MAX_FRAME,
             max_meta: DEFAULT_MAX_META,
             call_timeout: Duration::from_secs(10),
@@ -387,6 +391,9 @@ impl PeerConfig {
         if self.max_in_flight_handlers == 0 {
             return Err(invalid("max_in_flight_handlers", "must be at least 1"));
         }
+        if self.listen_backlog == 0 || self.listen_backlog > i32::MAX as u32 {
+            return Err(invalid("listen_backlog", "must be from 1 to i32::MAX"));
+        }
         if self.max_outbound_bytes < self.max_frame {
             return Err(invalid("max_outbound_bytes", "must hold at least one max_frame"));
         }
@@ -462,6 +469,7 @@ mod tests {
             (Duration::from_secs(10), Duration::from_secs(10))
         );
         assert_eq!((c.max_in_flight_handlers, c.max_outbound_bytes), (1024, 8 << 20));
+        assert_eq!(c.listen_backlog, 1024);
         c.validate_listen().unwrap();
         assert_eq!(c.listen_addr().as_deref(), Some("0.0.0.0:0"));
     }
@@ -560,6 +568,7 @@ mod tests {
             (PeerConfig { max_frame: 63, ..base() }, "max_frame"),
             (PeerConfig { max_meta: 65_536, ..base() }, "max_meta"),
             (PeerConfig { max_in_flight_handlers: 0, ..base() }, "max_in_flight_handlers"),
+            (PeerConfig { listen_backlog: 0, ..base() }, "listen_backlog"),
             (PeerConfig { max_outbound_bytes: (4 << 20) - 1, ..base() }, "max_outbound_bytes"),
             (PeerConfig { call_timeout: Duration::ZERO, ..base() }, "call_timeout"),
             (PeerConfig { frame_read_timeout: Duration::ZERO, ..base() }, "frame_read_timeout"),

@@ -338,6 +338,7 @@ impl Peer {
             keepalive: config.keepalive.then_some(config.keepalive_period),
             read_buffer_size: config.read_buffer_size,
             write_buffer_size: config.write_buffer_size,
+            listen_backlog: config.listen_backlog,
         }
     }
 

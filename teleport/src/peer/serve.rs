@@ -77,10 +77,15 @@ impl Peer {
                             }
                         });
                     }
-                    Err(e) => {
+                    Err(e) if transport::is_out_of_resources(&e) => {
                         // Out of file descriptors and the like: pause instead of spinning.
-                        tracing::warn!(error = %e, "accept failed");
+                        tracing::warn!(error = %e, "accept failed; pausing");
                         tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                    Err(e) => {
+                        // One connection's trouble (reset before it was accepted): skip it.
+                        tracing::debug!(error = %e, "connection dropped while accepted");
+                        tokio::task::yield_now().await;
                     }
                 }
             }

@@ -182,7 +182,7 @@ fn dispatch<'a>(
             }))
         }
         MessageType::Call => handle_call(session, socket, limit, routes, read_at, msg),
-        MessageType::Push => handle_push(session, limit, routes, read_at, msg),
+        MessageType::Push => handle_push(session, socket, limit, routes, read_at, msg),
         MessageType::AuthCall => {
             let status =
                 Status::with_code(status::CODE_MTYPE_NOT_ALLOWED, "no auth plugin on this peer");
@@ -243,7 +243,10 @@ fn handle_call<'a>(
         // Not done: it goes on in a task of its own, still holding its permit.
         let (socket, route) = (socket.clone(), route.clone());
         tokio::spawn(async move {
-            let outcome = within_context_age(&ctx, running).await;
+            let Some(outcome) = while_open(&socket, within_context_age(&ctx, running)).await
+            else {
+                return;
+            };
             let result = outcome.unwrap_or_else(|panic| Err(panicked(&route.name, panic)));
             drop(permit);
             send_reply(&ctx, &socket, result).await;
@@ -292,6 +295,17 @@ fn start<T>(
         }
         Ok(Err(status)) => Started::Done(Err(status)),
         Err(panic) => Started::Done(Err(panicked(route, panic))),
+    }
+}
+
+/// Awaits a handler that runs in a task of its own while its connection is open. When the
+/// connection closes first, the handler's future is dropped (its reply has nowhere to go)
+/// and `None` is returned: a session's handlers end with it, and so do their permits.
+async fn while_open<T>(socket: &Socket, running: impl Future<Output = T>) -> Option<T> {
+    tokio::select! {
+        biased;
+        outcome = running => Some(outcome),
+        () = socket.closed() => None,
     }
 }
 
@@ -410,6 +424,7 @@ fn replied(ctx: &CallCtx, reply: &Message, size: usize) {
 
 fn handle_push<'a>(
     session: &Session,
+    socket: &'a Arc<Socket>,
     limit: &'a Arc<Semaphore>,
     routes: &'a mut RouteSnapshot,
     read_at: Instant,
@@ -441,10 +456,11 @@ fn handle_push<'a>(
             push_done(route, &ctx, outcome);
             return None;
         }
-        let route = route.clone();
+        let (socket, route) = (socket.clone(), route.clone());
         tokio::spawn(async move {
-            let outcome = within_context_age(&ctx, running).await;
-            push_done(&route, &ctx, outcome);
+            if let Some(outcome) = while_open(&socket, within_context_age(&ctx, running)).await {
+                push_done(&route, &ctx, outcome);
+            }
             drop((in_flight, permit));
         });
         None

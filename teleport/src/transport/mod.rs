@@ -101,10 +101,28 @@ impl fmt::Debug for Conn {
     }
 }
 
+/// Whether an accept error means the process or the kernel is out of a resource (file
+/// descriptors, socket buffers, memory), so that accepting again at once would fail the
+/// same way. Every other accept error belongs to one connection (reset before it was
+/// accepted, a socket option refused on it) and says nothing about the next one.
+pub fn is_out_of_resources(error: &io::Error) -> bool {
+    if error.kind() == io::ErrorKind::OutOfMemory {
+        return true;
+    }
+    #[cfg(unix)]
+    {
+        let codes = [libc::EMFILE, libc::ENFILE, libc::ENOBUFS, libc::ENOMEM];
+        error.raw_os_error().is_some_and(|code| codes.contains(&code))
+    }
+    #[cfg(not(unix))]
+    false
+}
+
 /// A source of incoming connections.
 pub trait Listener: Send + 'static {
-    /// Waits for the next connection. An error ends nothing by itself: the accept loop logs
-    /// it and goes on after a short pause (for example when out of file descriptors).
+    /// Waits for the next connection. An error ends nothing by itself: the accept loop
+    /// skips the connection it belongs to, and pauses briefly only when
+    /// [`is_out_of_resources`] says so (out of file descriptors, say).
     fn accept(&mut self) -> BoxFuture<'_, io::Result<Conn>>;
 
     /// The address it listens on.

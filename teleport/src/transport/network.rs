@@ -54,7 +54,7 @@ pub(crate) async fn bind(peer: &Peer) -> io::Result<Box<dyn Listener>> {
         #[cfg(unix)]
         Network::Unix => {
             let path = config.unix_path.clone().unwrap_or_default();
-            Box::new(super::unix::UnixListener::bind(path)?)
+            Box::new(super::unix::UnixListener::bind_with_backlog(path, options.listen_backlog)?)
         }
         #[cfg(feature = "tls")]
         Network::Tls => {

@@ -12,14 +12,23 @@ use super::{Addr, Conn};
 /// The local and remote addresses and the descriptor of a connection.
 pub(crate) type Parts = (Addr, Addr, Option<i32>);
 
-/// The parts of a TCP stream, with the socket options applied.
+/// The parts of a dialed TCP stream, with the socket options applied.
 pub(crate) fn tcp_parts(stream: &TcpStream, options: &SocketOptions) -> io::Result<Parts> {
+    accepted_parts(stream, stream.peer_addr()?, options)
+}
+
+/// The parts of an accepted TCP stream, whose remote address `accept` returned.
+pub(crate) fn accepted_parts(
+    stream: &TcpStream,
+    remote: std::net::SocketAddr,
+    options: &SocketOptions,
+) -> io::Result<Parts> {
     options.apply(stream)?;
     #[cfg(unix)]
     let fd = Some(std::os::fd::AsRawFd::as_raw_fd(stream));
     #[cfg(not(unix))]
     let fd = None;
-    Ok((Addr::Tcp(stream.local_addr()?), Addr::Tcp(stream.peer_addr()?), fd))
+    Ok((Addr::Tcp(stream.local_addr()?), Addr::Tcp(remote), fd))
 }
 
 /// Splits an established stream into the halves of a [`Conn`].

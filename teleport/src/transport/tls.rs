@@ -32,7 +32,7 @@ pub use config::{
     server_config, server_config_verifying_clients,
 };
 
-use super::setup::{bounded, split_conn, tcp_parts};
+use super::setup::{accepted_parts, bounded, split_conn, tcp_parts};
 use super::tcp::SocketOptions;
 use super::{Addr, BoxFuture, Conn, Connecting, Listener};
 
@@ -103,7 +103,7 @@ impl TlsListener {
     /// Binds `addr` (port 0 picks a free port). Fails if `tls` has no server configuration.
     pub async fn bind(addr: &str, options: SocketOptions, tls: &TlsConfig) -> io::Result<Self> {
         let acceptor = TlsAcceptor::from(tls.require_server()?.clone());
-        let inner = TokioListener::bind(addr).await?;
+        let inner = super::tcp::listen(addr, options.listen_backlog).await?;
         let local_addr = inner.local_addr()?;
         let handshake_timeout = tls.handshake_timeout();
         Ok(TlsListener { inner, local_addr, options, acceptor, handshake_timeout })
@@ -121,8 +121,8 @@ impl Listener for TlsListener {
 
     fn accept_connecting(&mut self) -> BoxFuture<'_, io::Result<Connecting>> {
         Box::pin(async move {
-            let (tcp, _) = self.inner.accept().await?;
-            let parts = tcp_parts(&tcp, &self.options)?;
+            let (tcp, remote) = self.inner.accept().await?;
+            let parts = accepted_parts(&tcp, remote, &self.options)?;
             let (acceptor, timeout) = (self.acceptor.clone(), self.handshake_timeout);
             Ok(Box::pin(async move {
                 let handshake = async { acceptor.accept(tcp).await.map_err(handshake_error) };

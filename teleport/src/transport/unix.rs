@@ -41,15 +41,26 @@ pub struct UnixListener {
 }
 
 impl UnixListener {
-    /// Binds `path`, replacing a stale socket file left there by an earlier process.
+    /// Binds `path`, replacing a stale socket file left there by an earlier process, with
+    /// the default backlog ([`DEFAULT_LISTEN_BACKLOG`](super::tcp::DEFAULT_LISTEN_BACKLOG)).
     pub fn bind(path: impl AsRef<Path>) -> io::Result<Self> {
+        Self::bind_with_backlog(path, super::tcp::DEFAULT_LISTEN_BACKLOG)
+    }
+
+    /// Binds `path` as [`bind`](Self::bind) does, and listens with `backlog`.
+    pub fn bind_with_backlog(path: impl AsRef<Path>, backlog: u32) -> io::Result<Self> {
         let path = path.as_ref().to_path_buf();
         if std::fs::symlink_metadata(&path)
             .is_ok_and(|m| std::os::unix::fs::FileTypeExt::is_socket(&m.file_type()))
         {
             std::fs::remove_file(&path)?;
         }
-        Ok(UnixListener { inner: TokioListener::bind(&path)?, path })
+        let socket = socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None)?;
+        socket.bind(&socket2::SockAddr::unix(&path)?)?;
+        socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX).max(1))?;
+        socket.set_nonblocking(true)?;
+        let inner = TokioListener::from_std(std::os::unix::net::UnixListener::from(socket))?;
+        Ok(UnixListener { inner, path })
     }
 }
 

@@ -38,7 +38,7 @@ use tokio_tungstenite::tungstenite::http::{StatusCode, Uri};
 use tokio_tungstenite::{accept_hdr_async_with_config, client_async_with_config};
 
 use self::stream::{conn_of, ws_config};
-use super::setup::{Parts, bounded, tcp_parts};
+use super::setup::{Parts, accepted_parts, bounded, tcp_parts};
 use super::tcp::SocketOptions;
 use super::{Addr, BoxFuture, Conn, Connecting, Listener, Transports};
 
@@ -179,7 +179,7 @@ impl std::fmt::Debug for WsListener {
 impl WsListener {
     /// Binds `addr` (port 0 picks a free port) for plain WebSocket (`ws://`).
     pub async fn bind(addr: &str, options: SocketOptions, config: &WsConfig) -> io::Result<Self> {
-        let inner = TokioListener::bind(addr).await?;
+        let inner = super::tcp::listen(addr, options.listen_backlog).await?;
         let local_addr = inner.local_addr()?;
         Ok(WsListener {
             inner,
@@ -217,8 +217,8 @@ impl Listener for WsListener {
 
     fn accept_connecting(&mut self) -> BoxFuture<'_, io::Result<Connecting>> {
         Box::pin(async move {
-            let (tcp, _) = self.inner.accept().await?;
-            let parts = tcp_parts(&tcp, &self.options)?;
+            let (tcp, remote) = self.inner.accept().await?;
+            let parts = accepted_parts(&tcp, remote, &self.options)?;
             let config = self.config.clone();
             #[cfg(feature = "tls")]
             let tls = self.tls.clone();

@@ -3,5 +3,6 @@
 mod calls;
 mod common;
 mod failures;
+mod hostile;
 mod lifecycle;
 mod plugins;
