@@ -73,6 +73,7 @@ pub use plugin::Plugin;
 pub use proto::{Proto, ProtoError, RawProto};
 pub use service::Service;
 pub use session::{CallOptions, Reply, Session, SessionState};
+pub use socket::{OutboundStats, PushPolicy};
 pub use status::Status;
 pub use teleport_macros::service;
 pub use xfer::{XferFilter, XferPipe, XferRegistry};

@@ -18,6 +18,7 @@
 //! # Ok::<(), teleport::peer::ConfigError>(())
 //! ```
 
+use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::fmt;
 use std::net::IpAddr;
@@ -27,6 +28,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::proto::{DEFAULT_MAX_FRAME, DEFAULT_MAX_META, Limits};
+use crate::socket::PushPolicy;
 
 /// The longest duration accepted anywhere (about 136 years), so deadline arithmetic on
 /// `Instant` can never overflow.
@@ -169,6 +171,17 @@ pub struct PeerConfig {
     /// How many bytes may wait in one session's write queue, at least
     /// [`max_frame`](Self::max_frame). Default 8 MiB.
     pub max_outbound_bytes: usize,
+    /// How many bytes may wait to be written, all sessions of the peer together, at least
+    /// [`max_frame`](Self::max_frame). Past it, calls and replies wait for room and pushes
+    /// follow their [`PushPolicy`]. Default 256 MiB.
+    pub max_outbound_bytes_total: usize,
+    /// What a push does when it finds no room in the write queues, for routes not in
+    /// [`push_policies`](Self::push_policies). Default [`PushPolicy::Wait`].
+    pub default_push_policy: PushPolicy,
+    /// The [`PushPolicy`] of pushes sent to a route, by route path (`"/chat/state"`): for
+    /// example `drop_oldest` for state updates, where only the latest counts. Default none.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub push_policies: BTreeMap<String, PushPolicy>,
     /// How long a write may stall before the session is closed as a slow consumer.
     /// Default 10 s.
     #[serde(with = "humantime_serde")]
@@ -204,6 +217,9 @@ impl Default for PeerConfig {
             frame_read_timeout: Duration::from_secs(10),
             max_in_flight_handlers: 1024,
             max_outbound_bytes: 8 << 20,
+            max_outbound_bytes_total: 256 << 20,
+            default_push_policy: PushPolicy::Wait,
+            push_policies: BTreeMap::new(),
             write_timeout: Duration::from_secs(10),
         }
     }
@@ -397,6 +413,9 @@ impl PeerConfig {
         if self.max_outbound_bytes < self.max_frame {
             return Err(invalid("max_outbound_bytes", "must hold at least one max_frame"));
         }
+        if self.max_outbound_bytes_total < self.max_frame {
+            return Err(invalid("max_outbound_bytes_total", "must hold at least one max_frame"));
+        }
         for (field, size) in [
             ("read_buffer_size", self.read_buffer_size),
             ("write_buffer_size", self.write_buffer_size),
@@ -470,6 +489,10 @@ mod tests {
         );
         assert_eq!((c.max_in_flight_handlers, c.max_outbound_bytes), (1024, 8 << 20));
         assert_eq!(c.listen_backlog, 1024);
+        assert_eq!(
+            (c.max_outbound_bytes_total, c.default_push_policy),
+            (256 << 20, PushPolicy::Wait)
+        );
         c.validate_listen().unwrap();
         assert_eq!(c.listen_addr().as_deref(), Some("0.0.0.0:0"));
     }
@@ -569,6 +592,7 @@ mod tests {
             (PeerConfig { max_meta: 65_536, ..base() }, "max_meta"),
             (PeerConfig { max_in_flight_handlers: 0, ..base() }, "max_in_flight_handlers"),
             (PeerConfig { listen_backlog: 0, ..base() }, "listen_backlog"),
+            (PeerConfig { max_outbound_bytes_total: 100, ..base() }, "max_outbound_bytes_total"),
             (PeerConfig { max_outbound_bytes: (4 << 20) - 1, ..base() }, "max_outbound_bytes"),
             (PeerConfig { call_timeout: Duration::ZERO, ..base() }, "call_timeout"),
             (PeerConfig { frame_read_timeout: Duration::ZERO, ..base() }, "frame_read_timeout"),

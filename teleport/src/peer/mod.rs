@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use parking_lot::{Mutex, RwLock};
 use tokio::sync::Notify;
 
+pub use crate::socket::{OutboundStats, PushPolicy};
 pub use config::{ConfigError, Network, PeerConfig};
 pub use serve::{DialOptions, ListenOptions};
 pub use shutdown::graceful_signal;
@@ -22,6 +23,7 @@ use crate::plugin::{Plugin, Plugins};
 use crate::proto::{Proto, RawProto};
 use crate::router::{Group, RouteSnapshot, Router};
 use crate::session::Session;
+use crate::socket::OutboundBudget;
 use crate::status::{self, Status};
 use crate::transport::Transports;
 use crate::transport::tcp::SocketOptions;
@@ -42,6 +44,7 @@ pub(crate) struct PeerInner {
     stopped: Notify,
     accept_loops: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     transports: Transports,
+    outbound: Arc<OutboundBudget>,
 }
 
 /// A peer: it listens and dials, and every connection becomes a [`Session`] that can call
@@ -141,8 +144,14 @@ impl PeerBuilder {
         let proto = self.proto.unwrap_or_else(|| {
             Arc::new(RawProto::new(self.config.limits(), Arc::new(self.filters)))
         });
+        let outbound = Arc::new(OutboundBudget::new(
+            self.config.max_outbound_bytes_total,
+            self.config.default_push_policy,
+            self.config.push_policies.clone(),
+        ));
         let peer = Peer {
             inner: Arc::new(PeerInner {
+                outbound,
                 config: self.config,
                 proto,
                 codecs: self.codecs,
@@ -386,6 +395,29 @@ impl Peer {
     /// The number of handlers running.
     pub fn handlers_in_flight(&self) -> usize {
         self.inner.in_flight.load(Ordering::Acquire)
+    }
+
+    /// How the outbound budget stands (bytes queued, all sessions together) and what the
+    /// push policies did.
+    pub fn outbound_stats(&self) -> OutboundStats {
+        self.inner.outbound.stats()
+    }
+
+    pub(crate) fn outbound(&self) -> &Arc<OutboundBudget> {
+        &self.inner.outbound
+    }
+
+    /// Closes the session holding the most queued outbound bytes, dropping them (the
+    /// [`PushPolicy::CloseSlowest`](crate::socket::PushPolicy::CloseSlowest) policy).
+    pub(crate) fn close_slowest(&self) {
+        let slowest = self
+            .sessions()
+            .into_iter()
+            .filter_map(|s| s.queued_bytes().map(|bytes| (bytes, s)))
+            .max_by_key(|(bytes, _)| *bytes);
+        if let Some((bytes, session)) = slowest {
+            session.close_as_slowest(bytes);
+        }
     }
 }
 

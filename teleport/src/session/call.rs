@@ -14,7 +14,7 @@ use crate::codec::{DecodeBody, EncodeBody, encode_to_bytes};
 use crate::context::META_ACCEPT_BODY_CODEC;
 use crate::message::{Message, MessageType, Meta};
 use crate::router::handler::bad_body;
-use crate::socket::SendError;
+use crate::socket::{PushPolicy, Pushed, SendError, Socket};
 use crate::status::{self, Status};
 use crate::xfer::XferPipe;
 
@@ -303,16 +303,41 @@ impl Session {
         if !plugins.is_empty() {
             plugins.run(|p| p.pre_write_push(self, &mut msg))?;
         }
-        if socket.try_send(&msg).map_err(SendError::into_status)?.is_none() {
-            Box::pin(with_deadline(deadline, socket.send(&msg)))
-                .await?
-                .map_err(SendError::into_status)?;
+        let latest_wins = self.peer().outbound().has_latest_wins();
+        if latest_wins || socket.try_send(&msg).map_err(SendError::into_status)?.is_none() {
+            Box::pin(self.push_without_room(&socket, &msg, deadline)).await?;
         }
         self.touch_write();
         if !plugins.is_empty() {
             let _ = plugins.run(|p| p.post_write_push(self, &msg));
         }
         Ok(())
+    }
+
+    /// Sends a push that found no room (or whose route is latest-wins) by its route's
+    /// [`PushPolicy`].
+    async fn push_without_room(
+        &self,
+        socket: &Socket,
+        msg: &Message,
+        deadline: Option<Instant>,
+    ) -> Result<(), Status> {
+        let budget = self.peer().outbound();
+        let policy = budget.policy(msg.path());
+        if policy != PushPolicy::Wait {
+            match socket.try_push(msg, policy).map_err(SendError::into_status)? {
+                Pushed::Sent(_) => return Ok(()),
+                Pushed::Dropped => {
+                    return Err(Status::with_code(
+                        status::CODE_WRITE_FAILED,
+                        "push dropped: no room in the outbound queues",
+                    ));
+                }
+                Pushed::Full if budget.is_over() => self.peer().close_slowest(),
+                Pushed::Full => self.close_as_slowest(socket.queued_bytes()),
+            }
+        }
+        with_deadline(deadline, socket.send(msg)).await?.map(drop).map_err(SendError::into_status)
     }
 
     fn reply_hooks(&self, reply: &mut Message) -> Result<(), Status> {

@@ -243,8 +243,7 @@ fn handle_call<'a>(
         // Not done: it goes on in a task of its own, still holding its permit.
         let (socket, route) = (socket.clone(), route.clone());
         tokio::spawn(async move {
-            let Some(outcome) = while_open(&socket, within_context_age(&ctx, running)).await
-            else {
+            let Some(outcome) = while_open(&socket, within_context_age(&ctx, running)).await else {
                 return;
             };
             let result = outcome.unwrap_or_else(|panic| Err(panicked(&route.name, panic)));

@@ -336,6 +336,7 @@ impl Session {
         let socket = Socket::new(
             proto,
             config.max_outbound_bytes,
+            self.peer().outbound().clone(),
             conn.writer,
             conn.direct_writes,
             conn.remote_addr.clone(),
@@ -372,6 +373,25 @@ impl Session {
         socket.open_gate();
         self.set_state(SessionState::Connected);
         Ok(())
+    }
+
+    /// The bytes waiting in the current connection's write queue, if connected.
+    pub(crate) fn queued_bytes(&self) -> Option<usize> {
+        self.inner.socket.read().as_ref().map(|socket| socket.queued_bytes())
+    }
+
+    /// Drops the current connection and what waits in its queue: the session is the
+    /// slowest of a peer out of outbound room ([`PushPolicy::CloseSlowest`]).
+    ///
+    /// [`PushPolicy::CloseSlowest`]: crate::socket::PushPolicy::CloseSlowest
+    pub(crate) fn close_as_slowest(&self, queued: usize) {
+        let Some(socket) = self.inner.socket.read().clone() else { return };
+        tracing::warn!(
+            remote = %socket.remote_addr, queued,
+            "closing the slowest session: no room left for outbound pushes"
+        );
+        self.peer().outbound().count_closed_slowest();
+        socket.abort();
     }
 
     /// Called by the read loop when its connection is gone. While the session is still

@@ -2,6 +2,7 @@
 //! waiting for their replies. The read loop lives with the session, which dispatches what
 //! it reads.
 
+mod budget;
 mod pending;
 mod writer;
 
@@ -16,6 +17,8 @@ use parking_lot::Mutex;
 use tokio::sync::Notify;
 use tokio::sync::futures::Notified;
 
+pub(crate) use budget::OutboundBudget;
+pub use budget::{OutboundStats, PushPolicy};
 pub(crate) use pending::PendingCalls;
 pub(crate) use writer::spawn_writer;
 
@@ -50,6 +53,50 @@ struct WriteState {
     /// Someone (the writer task, or a sender writing directly) owns the write half and is
     /// writing; everyone else queues.
     writing: bool,
+    /// Bytes the writer task took from `buf` and has not finished writing: they count
+    /// against the queue's bound until written.
+    held: usize,
+    /// What this socket counts in the peer's budget (`buf.len() + held` when last settled).
+    accounted: usize,
+    /// Where the queued pushes of latest-wins routes sit in `buf`, oldest first.
+    replaceable: Vec<QueuedPush>,
+}
+
+/// A push of a latest-wins route, still in the write queue.
+struct QueuedPush {
+    route: String,
+    start: usize,
+    len: usize,
+}
+
+impl WriteState {
+    fn queued(&self) -> usize {
+        self.buf.len() + self.held
+    }
+
+    /// Removes the oldest queued push of `route` from the queue; its size, if there was one.
+    fn remove_queued_push(&mut self, route: &str) -> Option<usize> {
+        let at = self.replaceable.iter().position(|q| q.route == route)?;
+        let QueuedPush { start, len, .. } = self.replaceable.remove(at);
+        self.buf.copy_within(start + len.., start);
+        let new_len = self.buf.len() - len;
+        self.buf.truncate(new_len);
+        for later in &mut self.replaceable[at..] {
+            later.start -= len;
+        }
+        Some(len)
+    }
+}
+
+/// What became of a push offered with a policy.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Pushed {
+    /// Queued or written; its size.
+    Sent(usize),
+    /// No room: the caller waits (or closes the slowest session first, by its policy).
+    Full,
+    /// Dropped by its policy.
+    Dropped,
 }
 
 /// The shared state of one live connection.
@@ -61,6 +108,7 @@ pub(crate) struct Socket {
     /// Wakes senders waiting for room in the write queue.
     space: Notify,
     max_outbound: usize,
+    budget: Arc<OutboundBudget>,
     closed: AtomicBool,
     /// Notified once, when the socket closes.
     closed_notify: Notify,
@@ -85,6 +133,7 @@ impl Socket {
     pub(crate) fn new(
         proto: Arc<dyn Proto>,
         max_outbound: usize,
+        budget: Arc<OutboundBudget>,
         half: BoxWrite,
         direct_writes: bool,
         remote_addr: Addr,
@@ -92,10 +141,18 @@ impl Socket {
     ) -> Arc<Self> {
         Arc::new(Socket {
             proto,
-            write: Mutex::new(WriteState { buf: BytesMut::new(), closed: false, writing: false }),
+            write: Mutex::new(WriteState {
+                buf: BytesMut::new(),
+                closed: false,
+                writing: false,
+                held: 0,
+                accounted: 0,
+                replaceable: Vec::new(),
+            }),
             write_ready: Notify::new(),
             space: Notify::new(),
             max_outbound: max_outbound.max(1),
+            budget,
             closed: AtomicBool::new(false),
             closed_notify: Notify::new(),
             gate_open: AtomicBool::new(false),
@@ -126,26 +183,74 @@ impl Socket {
         }
         loop {
             let room = self.space.notified();
-            tokio::pin!(room);
+            let peer_room = self.budget.room();
+            tokio::pin!(room, peer_room);
             room.as_mut().enable();
+            peer_room.as_mut().enable();
             if let Some(written) = self.try_send(msg)? {
                 return Ok(written);
             }
-            room.await;
+            tokio::select! {
+                () = room => {}
+                () = peer_room => {}
+            }
         }
     }
 
-    /// Queues (or writes) `msg` if the queue has room; `Ok(None)` when it is full. The
-    /// common case of [`send`](Self::send), kept out of its future so that a sender that
-    /// never waits builds no waiting state.
+    /// Queues (or writes) `msg` if the queue has room; `Ok(None)` when it is full: this
+    /// session's queue holds `max_outbound` bytes (what the writer is writing included), or
+    /// the peer's queues together hold their bound. The common case of
+    /// [`send`](Self::send), kept out of its future so that a sender that never waits builds
+    /// no waiting state.
     pub(crate) fn try_send(&self, msg: &Message) -> Result<Option<usize>, SendError> {
+        let state = self.write.lock();
+        if state.closed {
+            return Err(SendError::Closed);
+        }
+        if state.queued() >= self.max_outbound || self.budget.is_over() {
+            return Ok(None);
+        }
+        self.queue(state, msg, false).map(Some)
+    }
+
+    /// Queues a push whose route has `policy` (not [`PushPolicy::Wait`], which is
+    /// [`try_send`](Self::try_send)): without room it is dropped, replaces the oldest
+    /// queued push of its route, or is left to the caller.
+    pub(crate) fn try_push(&self, msg: &Message, policy: PushPolicy) -> Result<Pushed, SendError> {
         let mut state = self.write.lock();
         if state.closed {
             return Err(SendError::Closed);
         }
-        if state.buf.len() >= self.max_outbound {
-            return Ok(None);
+        let latest_wins = policy == PushPolicy::DropOldest;
+        if state.queued() < self.max_outbound && !self.budget.is_over() {
+            return self.queue(state, msg, latest_wins).map(Pushed::Sent);
         }
+        let route = msg.path();
+        match policy {
+            PushPolicy::DropOldest => {
+                // The latest always goes in: in place of the one queued before it, or, with
+                // none, as the route's one push over the bound.
+                if state.remove_queued_push(route).is_some() {
+                    self.budget.count_dropped_oldest(route);
+                }
+                self.queue(state, msg, true).map(Pushed::Sent)
+            }
+            PushPolicy::DropNewest => {
+                self.budget.count_dropped_newest(route);
+                Ok(Pushed::Dropped)
+            }
+            _ => Ok(Pushed::Full),
+        }
+    }
+
+    /// Encodes `msg` into the queue and writes it at once if the connection is idle, or
+    /// wakes the writer. A `replaceable` push is remembered for [`try_push`](Self::try_push).
+    fn queue(
+        &self,
+        mut state: parking_lot::MutexGuard<'_, WriteState>,
+        msg: &Message,
+        replaceable: bool,
+    ) -> Result<usize, SendError> {
         let before = state.buf.len();
         self.proto.encode(msg, &mut state.buf).map_err(SendError::Encode)?;
         let written = state.buf.len() - before;
@@ -155,10 +260,29 @@ impl Socket {
             drop(state);
             self.write_now(frame);
         } else {
+            if replaceable {
+                let route = msg.path().to_owned();
+                state.replaceable.push(QueuedPush { route, start: before, len: written });
+            }
+            self.settle(&mut state);
             drop(state);
             self.write_ready.notify_one();
         }
-        Ok(Some(written))
+        Ok(written)
+    }
+
+    /// Brings the peer's budget up to date with this socket's queue.
+    fn settle(&self, state: &mut WriteState) {
+        let now = state.queued();
+        if now != state.accounted {
+            self.budget.settle(state.accounted, now);
+            state.accounted = now;
+        }
+    }
+
+    /// The bytes waiting in this socket's write queue, what the writer is writing included.
+    pub(crate) fn queued_bytes(&self) -> usize {
+        self.write.lock().queued()
     }
 
     /// Whether the socket is closed.
@@ -177,6 +301,22 @@ impl Socket {
         self.space.notify_waiters();
         self.closed_notify.notify_waiters();
         true
+    }
+
+    /// Closes the socket dropping what waits to be written, and stops the writer: for a
+    /// session closed as the slowest, whose queue is what the peer needs back.
+    pub(crate) fn abort(&self) {
+        if let Some(writer) = self.writer.lock().take() {
+            writer.abort();
+        }
+        {
+            let mut state = self.write.lock();
+            state.buf = BytesMut::new();
+            state.held = 0;
+            state.replaceable.clear();
+            self.settle(&mut state);
+        }
+        self.close();
     }
 
     pub(crate) fn set_writer(&self, writer: tokio::task::JoinHandle<()>) {
@@ -295,5 +435,13 @@ impl Future for ClosedWatch<'_> {
         }
         self.armed_with = Some(cx.waker().clone());
         Poll::Pending
+    }
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        // Whatever was never written leaves the peer's budget with the socket.
+        let state = self.write.get_mut();
+        self.budget.settle(state.accounted, 0);
     }
 }

@@ -32,8 +32,14 @@ impl Socket {
             return;
         }
         if !frame.is_empty() {
+            // What the kernel did not take goes first; the frames queued meanwhile move
+            // back behind it.
+            for queued in &mut state.replaceable {
+                queued.start += frame.len();
+            }
             frame.unsplit(std::mem::take(&mut state.buf));
             state.buf = frame;
+            self.settle(&mut state);
         }
         let hand_over = !state.buf.is_empty() || state.closed;
         drop(state);
@@ -77,7 +83,11 @@ pub(crate) fn spawn_writer(
                     (None, state.closed && !state.writing)
                 } else {
                     state.writing = true;
-                    (Some(state.buf.split()), false)
+                    let frames = state.buf.split();
+                    // Still counted until written: the queue's bound covers them.
+                    state.held = frames.len();
+                    state.replaceable.clear();
+                    (Some(frames), false)
                 }
             };
             let Some(frames) = frames else {
@@ -87,7 +97,6 @@ pub(crate) fn spawn_writer(
                 ready.await;
                 continue;
             };
-            socket.space.notify_waiters();
             let Some(mut writer) = socket.half.lock().take() else { break };
             // Flushing costs nothing on plain sockets and pushes out what TLS and WebSocket
             // streams buffer.
@@ -100,7 +109,13 @@ pub(crate) fn spawn_writer(
                 Err(_) => Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "write timed out")),
             };
             *socket.half.lock() = Some(writer);
-            socket.write.lock().writing = false;
+            {
+                let mut state = socket.write.lock();
+                state.writing = false;
+                state.held = 0;
+                socket.settle(&mut state);
+            }
+            socket.space.notify_waiters();
             if let Err(e) = result {
                 socket.close();
                 on_error(e);

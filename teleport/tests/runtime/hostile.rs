@@ -58,10 +58,8 @@ async fn resets_before_accept_do_not_stall_the_listener() {
     }
     let client = Peer::new(config()).unwrap();
     let options = CallOptions::new().timeout(Duration::from_secs(8));
-    let dial = teleport::peer::DialOptions {
-        timeout: Some(Duration::from_secs(8)),
-        ..Default::default()
-    };
+    let dial =
+        teleport::peer::DialOptions { timeout: Some(Duration::from_secs(8)), ..Default::default() };
     let session = client
         .dial_with(&addr.to_string(), dial)
         .await
@@ -152,4 +150,107 @@ async fn a_raw_client_that_pipelines_slow_calls_and_leaves_orphans_nothing() {
     eventually(|| alive.count() == 200).await;
     drop(stream);
     eventually(|| alive.count() == 0 && server.handlers_in_flight() == 0).await;
+}
+
+/// Connects `n` raw clients that never read, with small kernel buffers so that the server's
+/// queues fill soon; waits until the server lists them.
+async fn non_readers(server: &Peer, addr: &teleport::transport::Addr, n: usize) -> Vec<TcpStream> {
+    let mut streams = Vec::new();
+    for _ in 0..n {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        streams.push(socket.connect(addr.to_string().parse().unwrap()).await.unwrap());
+    }
+    eventually(|| server.session_count() == n).await;
+    streams
+}
+
+fn small_queues() -> teleport::PeerConfig {
+    teleport::PeerConfig {
+        max_frame: 128 << 10,
+        max_outbound_bytes: 512 << 10,
+        max_outbound_bytes_total: 1 << 20,
+        write_buffer_size: 4096,
+        write_timeout: Duration::from_secs(60),
+        ..config()
+    }
+}
+
+const FRAME_ROOM: usize = (64 << 10) + 64;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sessions_queue_bound_covers_what_its_writer_holds() {
+    let server =
+        Peer::new(teleport::PeerConfig { max_outbound_bytes_total: 64 << 20, ..small_queues() })
+            .unwrap();
+    let addr = server.listen().await.unwrap();
+    let _streams = non_readers(&server, &addr, 1).await;
+    let session = server.sessions().pop().unwrap();
+    let body = "x".repeat(60 << 10);
+    let mut most = 0;
+    for _ in 0..200 {
+        let options = CallOptions::new().timeout(Duration::from_millis(200));
+        if session.push_with("/news", &body, &options).await.is_err() {
+            break;
+        }
+        most = most.max(server.outbound_stats().queued_bytes);
+    }
+    // The writer's batch counts against the bound: the queue never holds more than the
+    // bound plus the frame that crossed it (it used to reach twice the bound and more).
+    assert!(most > 0 && most <= (512 << 10) + FRAME_ROOM, "queued {most}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_peer_wide_budget_holds_and_push_policies_apply() {
+    let policies = [
+        ("/news".to_owned(), teleport::PushPolicy::DropNewest),
+        ("/state".to_owned(), teleport::PushPolicy::DropOldest),
+        ("/bulk".to_owned(), teleport::PushPolicy::CloseSlowest),
+    ];
+    let server = Peer::new(teleport::PeerConfig {
+        push_policies: policies.into_iter().collect(),
+        ..small_queues()
+    })
+    .unwrap();
+    let addr = server.listen().await.unwrap();
+    let streams = non_readers(&server, &addr, 6).await;
+    let body = "x".repeat(60 << 10);
+    let bound = (1 << 20) + FRAME_ROOM;
+
+    // Drop newest: a broadcast never waits, and the peer's queues stay within the budget.
+    let mut dropped = 0;
+    for _ in 0..40 {
+        for session in server.sessions() {
+            match session.push("/news", &body).await {
+                Err(status) if status.code() == teleport::status::CODE_WRITE_FAILED => dropped += 1,
+                _ => {}
+            }
+            let queued = server.outbound_stats().queued_bytes;
+            assert!(queued <= bound, "queued {queued} over {bound}");
+        }
+    }
+    let stats = server.outbound_stats();
+    assert!(dropped > 0 && stats.dropped_newest == dropped, "{stats:?}, {dropped} dropped");
+
+    // Latest wins: a state update replaces the one still queued for its session.
+    let session = server.sessions().pop().unwrap();
+    for version in 0..10 {
+        session.push("/state", &format!("{version}{body}")).await.unwrap_or(());
+    }
+    let stats = server.outbound_stats();
+    assert_eq!(stats.dropped_oldest, 9, "{stats:?}");
+    // The one update over the bound that latest-wins allows.
+    assert!(stats.queued_bytes <= bound + FRAME_ROOM, "{stats:?}");
+
+    // Close the slowest: the session with the most queued bytes goes, and its bytes
+    // come back to the budget.
+    let before = server.session_count();
+    let options = CallOptions::new().timeout(Duration::from_millis(500));
+    let _ = session.push_with("/bulk", &body, &options).await;
+    eventually(|| server.session_count() < before).await;
+    let stats = server.outbound_stats();
+    assert!(stats.closed_slowest >= 1, "{stats:?}");
+    // The clients go (closing with unread data resets): every byte left comes back.
+    drop(streams);
+    eventually(|| server.outbound_stats().queued_bytes == 0).await;
 }
