@@ -18,6 +18,9 @@ use crate::xfer::XferPipe;
 pub const META_ACCEPT_BODY_CODEC: &str = "X-Accept-Body-Codec";
 /// The meta key a proxy sets to the original client's IP.
 pub const META_REAL_IP: &str = "X-Real-IP";
+/// The meta key that counts how many times a message was forwarded (decimal; absent: 0).
+/// A Go eRPC peer passes it on as ordinary meta.
+pub const META_HOPS: &str = "X-Tp-Hops";
 
 /// What every handler context offers: the session and the received message.
 pub struct Incoming {
@@ -86,6 +89,32 @@ impl Incoming {
     /// The whole received message.
     pub fn input(&self) -> &Message {
         &self.input
+    }
+
+    /// The message to forward upstream, for a proxy or an unknown-route handler: the same
+    /// type, service method, meta, body codec and body (still encoded), with the hop count
+    /// ([`META_HOPS`]) one higher. A message that was already forwarded the peer's
+    /// `max_hops` times (or carries a hop count that does not parse) is refused with 508
+    /// Loop Detected instead: a proxy pointed at itself ends at once rather than filling
+    /// every handler slot.
+    pub fn forward_message(&self) -> Result<Message, crate::status::Status> {
+        use crate::status::{CODE_LOOP_DETECTED, Status};
+        let max = self.peer().config().max_hops;
+        let hops = match self.input.meta.get(META_HOPS) {
+            None => 0,
+            Some(text) => text.parse::<u32>().unwrap_or(u32::MAX),
+        };
+        if hops >= max {
+            let cause = format!("forwarded {hops} times already; max_hops is {max}");
+            return Err(Status::with_code(CODE_LOOP_DETECTED, cause));
+        }
+        let input = &self.input;
+        let mut msg = Message::new(input.mtype, 0, input.service_method.clone());
+        msg.meta = input.meta.clone();
+        msg.meta.set(META_HOPS, (hops + 1).to_string());
+        msg.body_codec = input.body_codec;
+        msg.body = input.body.clone();
+        Ok(msg)
     }
 
     /// The plugins in force for this message: the peer's, then its group's and route's.

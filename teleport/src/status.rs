@@ -40,6 +40,11 @@ pub const CODE_BAD_GATEWAY: Code = 502;
 /// defines no such code, and reads it as any other.
 pub const CODE_SERVICE_UNAVAILABLE: Code = 503;
 
+/// A message went round in circles: it was forwarded more times than the peer's
+/// `max_hops` allows (a proxy pointed at itself, or two proxies at each other). A teleport
+/// extension, numbered as HTTP's Loop Detected.
+pub const CODE_LOOP_DETECTED: Code = 508;
+
 /// The standard text of a code, as Go eRPC writes it, or `None` for a custom code.
 pub fn code_text(code: Code) -> Option<&'static str> {
     Some(match code {
@@ -58,6 +63,7 @@ pub fn code_text(code: Code) -> Option<&'static str> {
         CODE_INTERNAL_SERVER_ERROR => "Internal Server Error",
         CODE_BAD_GATEWAY => "Bad Gateway",
         CODE_SERVICE_UNAVAILABLE => "Service Unavailable",
+        CODE_LOOP_DETECTED => "Loop Detected",
         _ => return None,
     })
 }

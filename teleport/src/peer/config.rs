@@ -186,6 +186,10 @@ pub struct PeerConfig {
     /// Default 10 s.
     #[serde(with = "humantime_serde")]
     pub write_timeout: Duration,
+    /// How many times a message may have been forwarded (by the proxy plugin or
+    /// [`Incoming::forward_message`](crate::context::Incoming::forward_message)) when it
+    /// arrives to be forwarded again; past it, 508 Loop Detected. At least 1. Default 8.
+    pub max_hops: u32,
 }
 
 impl Default for PeerConfig {
@@ -221,6 +225,7 @@ impl Default for PeerConfig {
             default_push_policy: PushPolicy::Wait,
             push_policies: BTreeMap::new(),
             write_timeout: Duration::from_secs(10),
+            max_hops: 8,
         }
     }
 }
@@ -406,6 +411,9 @@ impl PeerConfig {
         }
         if self.max_in_flight_handlers == 0 {
             return Err(invalid("max_in_flight_handlers", "must be at least 1"));
+        }
+        if self.max_hops == 0 {
+            return Err(invalid("max_hops", "must be at least 1"));
         }
         if self.listen_backlog == 0 || self.listen_backlog > i32::MAX as u32 {
             return Err(invalid("listen_backlog", "must be from 1 to i32::MAX"));

@@ -114,8 +114,8 @@ impl Peer {
     ) -> Result<Session, Status> {
         self.check_open()?;
         let proto = proto.unwrap_or_else(|| self.proto().clone());
-        let session =
-            Session::new(self.clone(), (conn.local_addr.clone(), conn.remote_addr.clone()), None);
+        let addrs = (conn.local_addr.clone(), conn.remote_addr.clone());
+        let session = Session::new(self.clone(), addrs, Origin::Accepted, None);
         if let Err(status) = session.attach(conn, proto, Origin::Accepted).await {
             session.give_up();
             return Err(status);
@@ -143,9 +143,10 @@ impl Peer {
             proto: proto.clone(),
             dial_timeout: timeout,
         });
-        let session =
-            Session::new(self.clone(), (conn.local_addr.clone(), conn.remote_addr.clone()), target);
-        if let Err(status) = session.attach(conn, proto, Origin::Dialed { redial: false }).await {
+        let addrs = (conn.local_addr.clone(), conn.remote_addr.clone());
+        let origin = Origin::Dialed { redial: false };
+        let session = Session::new(self.clone(), addrs, origin, target);
+        if let Err(status) = session.attach(conn, proto, origin).await {
             session.give_up();
             return Err(status);
         }

@@ -38,6 +38,17 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Every forwarded message carries a hop count (`X-Tp-Hops`, see
+//! [`Incoming::forward_message`]); one that was forwarded `max_hops` times already is
+//! answered 508 Loop Detected, so a proxy pointed at itself, or two at each other, fails
+//! fast instead of filling every handler slot.
+//!
+//! By default a proxy forwards only what arrives on the sessions its peer **accepted** (its
+//! clients). A call that an upstream makes back over a session the proxy's peer dialed is not
+//! sent upstream again (where it would come back to the caller's own routes): it is answered
+//! 404 with a cause that says so, and such a push is dropped. [`Proxy::scope`] widens this
+//! to [`Scope::All`].
+//!
 //! Differences from Go eRPC: Go trusts any `X-Real-IP` a client sends; we trust it only from
 //! the configured proxies. Go turns every 1xx status into 502, also one the upstream sent;
 //! we turn only our own failures to reach it into 502, and pass upstream replies on as
@@ -49,6 +60,8 @@ use std::time::Duration;
 
 use crate::codec::RawBody;
 use crate::context::{CallCtx, Incoming, META_REAL_IP, PushCtx};
+#[cfg(doc)]
+use crate::context::META_HOPS;
 use crate::message::{Message, MessageType};
 use crate::peer::Peer;
 use crate::plugin::{HookResult, Plugin};
@@ -143,6 +156,19 @@ struct ProxyInner {
     push: Arc<PushFn>,
     trusted: Vec<Cidr>,
     timeout: Option<Duration>,
+    scope: Scope,
+}
+
+/// Which sessions' messages a proxy forwards.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Scope {
+    /// Only what arrives on sessions the proxy's peer accepted (its clients); calls that
+    /// arrive on the sessions it dialed (an upstream calling back) get 404. The default.
+    #[default]
+    Accepted,
+    /// What arrives on any session, dialed ones included.
+    All,
 }
 
 impl Proxy {
@@ -167,7 +193,8 @@ impl Proxy {
                 None => Box::pin(std::future::ready(Err(no_upstream(label)))),
             }
         });
-        Proxy { inner: Arc::new(ProxyInner { call, push, trusted: Vec::new(), timeout: None }) }
+        let inner = ProxyInner { call, push, trusted: Vec::new(), timeout: None, scope: Scope::default() };
+        Proxy { inner: Arc::new(inner) }
     }
 
     /// Trusts the `X-Real-IP` sent by clients from `proxies`: an IP (`10.0.0.7`, `::1`) or a
@@ -183,16 +210,24 @@ impl Proxy {
         Arc::make_mut(&mut self.inner).timeout = Some(timeout);
         self
     }
+
+    /// Which sessions' messages are forwarded (default [`Scope::Accepted`]).
+    pub fn scope(mut self, scope: Scope) -> Self {
+        Arc::make_mut(&mut self.inner).scope = scope;
+        self
+    }
 }
 
 impl ProxyInner {
-    /// The message to send upstream and its label.
-    fn outgoing(&self, incoming: &Incoming, mtype: MessageType) -> (Label, Message) {
+    /// The message to send upstream and its label; refused when the message arrived
+    /// outside the proxy's scope or went round too many times.
+    fn outgoing(&self, incoming: &Incoming) -> Result<(Label, Message), Status> {
+        if self.scope == Scope::Accepted && incoming.session().is_dialed() {
+            let cause = "not forwarded: it arrived on a session this proxy dialed (Proxy::scope)";
+            return Err(Status::with_code(status::CODE_NOT_FOUND, cause));
+        }
+        let mut msg = incoming.forward_message()?;
         let input = incoming.input();
-        let mut msg = Message::new(mtype, 0, input.service_method.clone());
-        msg.meta = input.meta.clone();
-        msg.body_codec = input.body_codec;
-        msg.body = input.body.clone();
         let remote = incoming.session().remote_addr();
         let trusted = remote.ip().is_some_and(|ip| self.trusted.iter().any(|c| c.contains(ip)));
         let real_ip = match msg.meta.get(META_REAL_IP) {
@@ -208,13 +243,13 @@ impl ProxyInner {
             session_id: incoming.session().id(),
             real_ip,
             service_method: input.service_method.clone(),
-            is_call: mtype == MessageType::Call,
+            is_call: input.mtype == MessageType::Call,
         };
-        (label, msg)
+        Ok((label, msg))
     }
 
     async fn call(&self, ctx: CallCtx) -> Result<RawBody, Status> {
-        let (label, msg) = self.outgoing(&ctx, MessageType::Call);
+        let (label, msg) = self.outgoing(&ctx)?;
         let reply = (self.call)(&label, msg, self.timeout).await.map_err(bad_gateway)?;
         for (key, value) in reply.meta.iter() {
             ctx.add_meta(key, value);
@@ -225,7 +260,7 @@ impl ProxyInner {
     }
 
     async fn push(&self, ctx: PushCtx) -> Result<(), Status> {
-        let (label, msg) = self.outgoing(&ctx, MessageType::Push);
+        let (label, msg) = self.outgoing(&ctx)?;
         (self.push)(&label, msg, self.timeout).await.map_err(bad_gateway)
     }
 }

@@ -67,6 +67,8 @@ pub(crate) struct SessionInner {
     /// Nanoseconds; read on every call, so an atomic rather than a lock.
     context_age_ns: AtomicU64,
     redial: Option<RedialTarget>,
+    /// Whether this side dialed the connection (else it accepted it).
+    dialed: bool,
     closing: AtomicBool,
     finalized: AtomicBool,
     /// Milliseconds from `clock` to the last read and the last write.
@@ -85,7 +87,12 @@ pub struct Session {
 }
 
 impl Session {
-    pub(crate) fn new(peer: Peer, conn_addrs: (Addr, Addr), redial: Option<RedialTarget>) -> Self {
+    pub(crate) fn new(
+        peer: Peer,
+        conn_addrs: (Addr, Addr),
+        origin: Origin,
+        redial: Option<RedialTarget>,
+    ) -> Self {
         let config = peer.config();
         let id: Arc<str> = conn_addrs.1.to_string().into();
         let created_at = Instant::now();
@@ -106,12 +113,19 @@ impl Session {
                 created_at,
                 clock: tokio::time::Instant::now(),
                 redial,
+                dialed: matches!(origin, Origin::Dialed { .. }),
                 closing: AtomicBool::new(false),
                 finalized: AtomicBool::new(false),
                 last_read_ms: AtomicU64::new(0),
                 last_write_ms: AtomicU64::new(0),
             }),
         }
+    }
+
+    /// Whether this peer dialed the session (`true`) or accepted it (`false`). A proxy
+    /// forwards only what arrives on accepted sessions unless told otherwise.
+    pub fn is_dialed(&self) -> bool {
+        self.inner.dialed
     }
 
     /// The peer this session belongs to.

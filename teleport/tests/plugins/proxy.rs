@@ -84,7 +84,7 @@ async fn calls_pushes_and_errors_keep_their_meta_codec_and_body() {
     let reply = client.call_with::<RawBody>("/echo?x=y", &body, &options).await.unwrap();
     assert_eq!(reply.value, body);
     assert_eq!(reply.codec, codec::FORM);
-    let sent = [("k", "1"), ("k", "2 &="), ("X-Real-IP", "127.0.0.1")];
+    let sent = [("k", "1"), ("k", "2 &="), ("X-Tp-Hops", "1"), ("X-Real-IP", "127.0.0.1")];
     assert_eq!(pairs(&reply.meta), owned(&sent));
 
     let mut call = Message::new(MessageType::Call, 0, "/fail");
@@ -98,7 +98,8 @@ async fn calls_pushes_and_errors_keep_their_meta_codec_and_body() {
     let (meta, codec_id, body) =
         tokio::time::timeout(Duration::from_secs(20), pushed.recv()).await.unwrap().unwrap();
     assert_eq!((codec_id, body.as_slice()), (codec::PLAIN, &b"hi there"[..]));
-    assert_eq!(pairs(&meta), owned(&[("who", "me"), ("X-Real-IP", "127.0.0.1")]));
+    let sent = [("who", "me"), ("X-Tp-Hops", "1"), ("X-Real-IP", "127.0.0.1")];
+    assert_eq!(pairs(&meta), owned(&sent));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -107,10 +108,13 @@ async fn x_real_ip_is_trusted_only_from_configured_proxies() {
     let (_untrusting, plain_addr) = proxy_to(upstream.clone(), None).await;
     let (_trusting, trusting_addr) = proxy_to(upstream, Some("127.0.0.0/8")).await;
     let options = CallOptions::new().set_meta("X-Real-IP", "203.0.113.9");
-    for (addr, seen) in [(plain_addr, "127.0.0.1"), (trusting_addr, "203.0.113.9")] {
+    let hop = ("X-Tp-Hops", "1");
+    let replaced = [hop, ("X-Real-IP", "127.0.0.1")];
+    let trusted = [("X-Real-IP", "203.0.113.9"), hop];
+    for (addr, seen) in [(plain_addr, &replaced), (trusting_addr, &trusted)] {
         let client = Peer::new(config()).unwrap().dial(&addr).await.unwrap();
         let reply = client.call_with::<RawBody>("/echo", &(), &options).await.unwrap();
-        assert_eq!(pairs(&reply.meta), owned(&[("X-Real-IP", seen)]));
+        assert_eq!(pairs(&reply.meta), owned(seen));
     }
     assert!(Proxy::new(|_: &Label| None::<Session>).trust("10.0.0.0/40").is_err());
 }
@@ -135,4 +139,71 @@ async fn an_unreachable_upstream_is_a_bad_gateway_and_no_upstream_is_not_found()
     let client = Peer::new(config()).unwrap().dial(&addr).await.unwrap();
     let err = client.call::<i64>("/math/add", &[1]).await.unwrap_err();
     assert_eq!(err.code(), 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proxy_pointed_at_itself_answers_508_and_stays_usable() {
+    let upstream = std::sync::Arc::new(std::sync::OnceLock::<Session>::new());
+    let pick = upstream.clone();
+    // It forwards what arrives on any session, the one it dialed to itself included.
+    let proxy = Proxy::new(move |_label: &Label| pick.get().cloned())
+        .scope(teleport::plugin::proxy::Scope::All);
+    let peer = Peer::builder(config()).plugin(proxy).build().unwrap();
+    let addr = peer.listen().await.unwrap().to_string();
+    upstream.set(peer.dial(&addr).await.unwrap()).unwrap();
+
+    let client = Peer::new(config()).unwrap().dial(&addr).await.unwrap();
+    for _ in 0..3 {
+        let err = client.call::<i64>("/math/add", &[1, 2]).await.unwrap_err();
+        assert_eq!(err.code(), teleport::status::CODE_LOOP_DETECTED, "{err}");
+        assert!(err.cause_text().unwrap().contains("max_hops is 8"), "{err}");
+    }
+    // Every hop's handler is done: nothing stays wedged in the handler slots.
+    crate::common::eventually(|| peer.handlers_in_flight() == 0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarding_counts_hops_and_refuses_past_the_limit() {
+    let (_backend, upstream, _pushed) = backend().await;
+    let (_proxy, addr) = proxy_to(upstream, None).await;
+    let client = Peer::new(config()).unwrap().dial(&addr).await.unwrap();
+    let reply = client.call_with::<RawBody>("/echo", &RawBody(Default::default()), &CallOptions::new()).await.unwrap();
+    assert_eq!(reply.meta.get(teleport::context::META_HOPS), Some("1"));
+    let at_limit = CallOptions::new().set_meta(teleport::context::META_HOPS, "8");
+    let err = client.call_with::<RawBody>("/echo", &RawBody(Default::default()), &at_limit).await.unwrap_err();
+    assert_eq!(err.code(), teleport::status::CODE_LOOP_DETECTED);
+    let garbage = CallOptions::new().set_meta(teleport::context::META_HOPS, "-1");
+    let err = client.call_with::<RawBody>("/echo", &RawBody(Default::default()), &garbage).await.unwrap_err();
+    assert_eq!(err.code(), teleport::status::CODE_LOOP_DETECTED);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upstream_calling_back_is_not_forwarded_by_default() {
+    // The backend calls back over the session that reached it, which the proxy dialed.
+    let backend = Peer::new(config()).unwrap();
+    backend.route_call_fn("/ask_back", |ctx: CallCtx, _: ()| async move {
+        let err = ctx.session().call::<String>("/client/callback", &()).await.unwrap_err();
+        Ok(format!("{} {}", err.code(), err.cause_text().unwrap_or_default()))
+    });
+    let unknown = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = unknown.clone();
+    backend.set_unknown_call(move |_ctx| {
+        seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        async move { Err::<(), _>(Status::with_code(404, "backend has no such route")) }
+    });
+    let backend_addr = backend.listen().await.unwrap().to_string();
+    // The proxy dials its upstream from its own peer, as a real proxy does.
+    let upstream = std::sync::Arc::new(std::sync::OnceLock::<Session>::new());
+    let pick = upstream.clone();
+    let proxy = Peer::builder(config())
+        .plugin(Proxy::new(move |_label: &Label| pick.get().cloned()))
+        .build()
+        .unwrap();
+    upstream.set(proxy.dial(&backend_addr).await.unwrap()).unwrap();
+    let addr = proxy.listen().await.unwrap().to_string();
+    let client = Peer::new(config()).unwrap().dial(&addr).await.unwrap();
+    let answer: String = client.call("/ask_back", &()).await.unwrap();
+    assert!(answer.starts_with("404 not forwarded"), "{answer}");
+    // It never looped back to the backend as an unknown call.
+    assert_eq!(unknown.load(std::sync::atomic::Ordering::SeqCst), 0);
 }
