@@ -132,6 +132,13 @@ pub struct PeerConfig {
     /// Default 0.
     #[serde(with = "humantime_serde")]
     pub slow_comet_duration: Duration,
+    /// How long a synchronous handler (a `#[service]` method that is not `async`) may hold
+    /// its connection's read loop before a warning names its route, once per route; 0 turns
+    /// the check off. Such a handler runs on the read loop, so nothing else of its session
+    /// is read meanwhile: make a method that waits `async`, and one that blocks
+    /// `#[tp(blocking)]`. Default 50 ms.
+    #[serde(with = "humantime_serde")]
+    pub sync_handler_warning: Duration,
     /// Whether logs show the body and meta of each message. Default `false`.
     pub print_detail: bool,
     /// Whether the time each call takes is measured. Default `false`.
@@ -207,6 +214,7 @@ impl Default for PeerConfig {
             default_session_age: Duration::ZERO,
             default_context_age: Duration::ZERO,
             slow_comet_duration: Duration::ZERO,
+            sync_handler_warning: Duration::from_millis(50),
             print_detail: false,
             count_time: false,
             keepalive: true,

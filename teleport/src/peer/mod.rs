@@ -265,6 +265,27 @@ impl Peer {
         self
     }
 
+    /// Registers a blocking call handler; see [`Group::route_call_blocking_fn`].
+    pub fn route_call_blocking_fn<A, R, F>(&self, name: &str, f: F) -> &Self
+    where
+        A: codec::DecodeBody + Send + 'static,
+        R: codec::EncodeBody + Send + 'static,
+        F: Fn(&crate::CallCtx, A) -> Result<R, Status> + Send + Sync + 'static,
+    {
+        self.root().route_call_blocking_fn(name, f);
+        self
+    }
+
+    /// Registers a blocking push handler; see [`Group::route_push_blocking_fn`].
+    pub fn route_push_blocking_fn<A, F>(&self, name: &str, f: F) -> &Self
+    where
+        A: codec::DecodeBody + Send + 'static,
+        F: Fn(&crate::PushCtx, A) -> Result<(), Status> + Send + Sync + 'static,
+    {
+        self.root().route_push_blocking_fn(name, f);
+        self
+    }
+
     /// Registers a synchronous push handler; see [`Group::route_push_sync_fn`].
     pub fn route_push_sync_fn<A, F>(&self, name: &str, f: F) -> &Self
     where

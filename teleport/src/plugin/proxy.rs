@@ -59,9 +59,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::codec::RawBody;
-use crate::context::{CallCtx, Incoming, META_REAL_IP, PushCtx};
 #[cfg(doc)]
 use crate::context::META_HOPS;
+use crate::context::{CallCtx, Incoming, META_REAL_IP, PushCtx};
 use crate::message::{Message, MessageType};
 use crate::peer::Peer;
 use crate::plugin::{HookResult, Plugin};
@@ -193,7 +193,8 @@ impl Proxy {
                 None => Box::pin(std::future::ready(Err(no_upstream(label)))),
             }
         });
-        let inner = ProxyInner { call, push, trusted: Vec::new(), timeout: None, scope: Scope::default() };
+        let inner =
+            ProxyInner { call, push, trusted: Vec::new(), timeout: None, scope: Scope::default() };
         Proxy { inner: Arc::new(inner) }
     }
 

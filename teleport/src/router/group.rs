@@ -67,6 +67,31 @@ impl Group {
         self.route_call(name, handler::sync_call_handler(f), Vec::new())
     }
 
+    /// Registers a blocking call handler `f(&ctx, arg) -> Result<R, Status>` under `name`:
+    /// it runs on tokio's blocking thread pool, so that one that sleeps, reads files or
+    /// computes for long stalls neither its connection nor the peer (a synchronous handler
+    /// holds its connection's read loop, an `async` one a runtime thread). Its thread
+    /// cannot be stopped: when the session closes or the deadline passes, the reply is
+    /// dropped but the function runs to its end.
+    pub fn route_call_blocking_fn<A, R, F>(&self, name: &str, f: F) -> &Self
+    where
+        A: DecodeBody + Send + 'static,
+        R: EncodeBody + Send + 'static,
+        F: Fn(&CallCtx, A) -> Result<R, Status> + Send + Sync + 'static,
+    {
+        self.route_call(name, handler::blocking_call_handler(f), Vec::new())
+    }
+
+    /// Registers a blocking push handler under `name` (see
+    /// [`route_call_blocking_fn`](Self::route_call_blocking_fn)).
+    pub fn route_push_blocking_fn<A, F>(&self, name: &str, f: F) -> &Self
+    where
+        A: DecodeBody + Send + 'static,
+        F: Fn(&PushCtx, A) -> Result<(), Status> + Send + Sync + 'static,
+    {
+        self.route_push(name, handler::blocking_push_handler(f), Vec::new())
+    }
+
     /// Registers a synchronous push handler `f(&ctx, arg) -> Result<(), Status>` under
     /// `name` (see [`route_call_sync_fn`](Self::route_call_sync_fn)).
     pub fn route_push_sync_fn<A, F>(&self, name: &str, f: F) -> &Self
@@ -97,7 +122,9 @@ impl Group {
         let name = self.full_name(name);
         let plugins = self.peer.plugins().with(&self.plugins).with(&plugins);
         self.peer.notify_register(&name, true);
-        self.peer.with_router(|r| r.add_call(CallRoute { name, handler, plugins }));
+        self.peer.with_router(|r| {
+            r.add_call(CallRoute { name, handler, plugins, held_too_long: Default::default() })
+        });
         self
     }
 
@@ -111,7 +138,9 @@ impl Group {
         let name = self.full_name(name);
         let plugins = self.peer.plugins().with(&self.plugins).with(&plugins);
         self.peer.notify_register(&name, false);
-        self.peer.with_router(|r| r.add_push(PushRoute { name, handler, plugins }));
+        self.peer.with_router(|r| {
+            r.add_push(PushRoute { name, handler, plugins, held_too_long: Default::default() })
+        });
         self
     }
 
@@ -127,7 +156,14 @@ impl Group {
         let plugins = self.peer.plugins().with(&self.plugins);
         let handler = handler::raw_call_handler(f);
         let name = String::new();
-        self.peer.with_router(|r| r.set_unknown_call(CallRoute { name, handler, plugins }));
+        self.peer.with_router(|r| {
+            r.set_unknown_call(CallRoute {
+                name,
+                handler,
+                plugins,
+                held_too_long: Default::default(),
+            })
+        });
         self
     }
 
@@ -140,7 +176,14 @@ impl Group {
         let plugins = self.peer.plugins().with(&self.plugins);
         let handler = handler::raw_push_handler(f);
         let name = String::new();
-        self.peer.with_router(|r| r.set_unknown_push(PushRoute { name, handler, plugins }));
+        self.peer.with_router(|r| {
+            r.set_unknown_push(PushRoute {
+                name,
+                handler,
+                plugins,
+                held_too_long: Default::default(),
+            })
+        });
         self
     }
 }

@@ -74,6 +74,60 @@ where
     })
 }
 
+/// Wraps a blocking `f(&ctx, arg)`: once the body is decoded, it runs on tokio's blocking
+/// thread pool (what `#[service]` generates for a `#[tp(blocking)]` method). A panic in it
+/// is answered 500 like any handler's.
+pub fn blocking_call_handler<A, R, F>(f: F) -> CallHandler
+where
+    A: DecodeBody + Send + 'static,
+    R: EncodeBody + Send + 'static,
+    F: Fn(&CallCtx, A) -> Result<R, Status> + Send + Sync + 'static,
+{
+    let f = Arc::new(f);
+    Arc::new(move |ctx: CallCtx| {
+        let arg = match decode_call_body::<A>(&ctx) {
+            Ok(arg) => arg,
+            Err(status) => return Handling::Done(Err(status)),
+        };
+        let (f, on_pool) = (f.clone(), ctx.clone());
+        Handling::Running(Box::pin(async move {
+            let value = on_blocking_pool(move || f(&on_pool, arg)).await?;
+            encode_to_bytes(&value, ctx.reply_codec()).map_err(bad_reply)
+        }))
+    })
+}
+
+/// Wraps a blocking push handler (see [`blocking_call_handler`]).
+pub fn blocking_push_handler<A, F>(f: F) -> PushHandler
+where
+    A: DecodeBody + Send + 'static,
+    F: Fn(&PushCtx, A) -> Result<(), Status> + Send + Sync + 'static,
+{
+    let f = Arc::new(f);
+    Arc::new(move |ctx: PushCtx| match decode_push_body::<A>(&ctx) {
+        Ok(arg) => {
+            let f = f.clone();
+            Handling::Running(Box::pin(on_blocking_pool(move || f(&ctx, arg))))
+        }
+        Err(status) => Handling::Done(Err(status)),
+    })
+}
+
+/// Runs `f` on tokio's blocking pool; its panic goes on unwinding in the awaiting task,
+/// where the dispatcher catches it.
+async fn on_blocking_pool<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Status> + Send + 'static,
+) -> Result<T, Status> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(result) => result,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => Err(Status::with_code(
+            status::CODE_INTERNAL_SERVER_ERROR,
+            "the blocking handler was cancelled",
+        )),
+    }
+}
+
 /// Wraps an unknown-call handler: it sees the body still encoded and returns a body that
 /// is encoded in the reply codec (a [`RawBody`](crate::codec::RawBody) passes through).
 pub fn raw_call_handler<R, F, Fut>(f: F) -> CallHandler

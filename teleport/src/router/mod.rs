@@ -10,6 +10,7 @@ pub mod handler;
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 pub use group::Group;
 pub use handler::{CallHandler, Handling, PushHandler};
@@ -23,6 +24,9 @@ pub(crate) struct CallRoute {
     pub(crate) name: String,
     pub(crate) handler: CallHandler,
     pub(crate) plugins: Plugins,
+    /// Whether a synchronous handler of the route was seen holding its read loop too long
+    /// (warned once).
+    pub(crate) held_too_long: AtomicBool,
 }
 
 /// A registered push route.
@@ -30,6 +34,8 @@ pub(crate) struct PushRoute {
     pub(crate) name: String,
     pub(crate) handler: PushHandler,
     pub(crate) plugins: Plugins,
+    /// See [`CallRoute::held_too_long`].
+    pub(crate) held_too_long: AtomicBool,
 }
 
 /// The routes of a peer. Registration replaces the peer's copy (routes are shared), so a

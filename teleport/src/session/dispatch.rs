@@ -5,6 +5,8 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::FutureExt;
@@ -228,7 +230,8 @@ fn handle_call<'a>(
         // Most handlers (every sync method of a service) are done at once or at their first
         // poll: then the reply is written from this read loop, with no task spawned and no
         // thread woken.
-        let mut running = match start(&route.name, || {
+        let warn_after = ctx.peer().config().sync_handler_warning;
+        let mut running = match start(&route.name, &route.held_too_long, warn_after, || {
             ctx.route_plugins().run(|p| p.pre_read_call_body(&ctx))?;
             Ok((route.handler)(ctx.clone()))
         }) {
@@ -282,12 +285,28 @@ enum Started<T> {
 }
 
 /// Runs the body hooks and starts the handler (`begin`), turning a refusal or a panic
-/// into the outcome.
+/// into the outcome. A synchronous handler that holds the read loop longer than the peer's
+/// `sync_handler_warning` is named in a warning, once per route.
 fn start<T>(
     route: &str,
+    held_too_long: &AtomicBool,
+    warn_after: Duration,
     begin: impl FnOnce() -> Result<Handling<Result<T, Status>>, Status>,
 ) -> Started<Result<T, Status>> {
-    match std::panic::catch_unwind(AssertUnwindSafe(begin)) {
+    let began = (!warn_after.is_zero()).then(std::time::Instant::now);
+    let started = std::panic::catch_unwind(AssertUnwindSafe(begin));
+    if let Some(began) = began {
+        let held = began.elapsed();
+        if held >= warn_after && !held_too_long.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                route, held = ?held,
+                "a synchronous handler held its connection's read loop: no other message of \
+                 the session is read meanwhile; make the method `async` if it waits, or mark \
+                 it #[tp(blocking)] (route_call_blocking_fn) if it blocks or computes for long"
+            );
+        }
+    }
+    match started {
         Ok(Ok(Handling::Done(result))) => Started::Done(result),
         Ok(Ok(Handling::Running(future))) => {
             Started::Running(AssertUnwindSafe(future).catch_unwind())
@@ -441,7 +460,8 @@ fn handle_push<'a>(
     let ctx = PushCtx::new(session.clone(), msg, route.plugins.clone(), read_at.into_std());
     let in_flight = peer.track_handler();
     with_permit(limit, move |permit| {
-        let mut running = match start(&route.name, || {
+        let warn_after = ctx.peer().config().sync_handler_warning;
+        let mut running = match start(&route.name, &route.held_too_long, warn_after, || {
             ctx.route_plugins().run(|p| p.pre_read_push_body(&ctx))?;
             Ok((route.handler)(ctx.clone()))
         }) {

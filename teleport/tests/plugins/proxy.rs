@@ -167,13 +167,22 @@ async fn forwarding_counts_hops_and_refuses_past_the_limit() {
     let (_backend, upstream, _pushed) = backend().await;
     let (_proxy, addr) = proxy_to(upstream, None).await;
     let client = Peer::new(config()).unwrap().dial(&addr).await.unwrap();
-    let reply = client.call_with::<RawBody>("/echo", &RawBody(Default::default()), &CallOptions::new()).await.unwrap();
+    let reply = client
+        .call_with::<RawBody>("/echo", &RawBody(Default::default()), &CallOptions::new())
+        .await
+        .unwrap();
     assert_eq!(reply.meta.get(teleport::context::META_HOPS), Some("1"));
     let at_limit = CallOptions::new().set_meta(teleport::context::META_HOPS, "8");
-    let err = client.call_with::<RawBody>("/echo", &RawBody(Default::default()), &at_limit).await.unwrap_err();
+    let err = client
+        .call_with::<RawBody>("/echo", &RawBody(Default::default()), &at_limit)
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), teleport::status::CODE_LOOP_DETECTED);
     let garbage = CallOptions::new().set_meta(teleport::context::META_HOPS, "-1");
-    let err = client.call_with::<RawBody>("/echo", &RawBody(Default::default()), &garbage).await.unwrap_err();
+    let err = client
+        .call_with::<RawBody>("/echo", &RawBody(Default::default()), &garbage)
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), teleport::status::CODE_LOOP_DETECTED);
 }
 

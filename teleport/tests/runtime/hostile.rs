@@ -254,3 +254,92 @@ async fn the_peer_wide_budget_holds_and_push_policies_apply() {
     drop(streams);
     eventually(|| server.outbound_stats().queued_bytes == 0).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocking_handler_runs_off_the_read_loop() {
+    let (entered_tx, entered_rx) = std::sync::mpsc::channel::<()>();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let release_rx = std::sync::Mutex::new(release_rx);
+    let entered_tx = std::sync::Mutex::new(entered_tx);
+    let server = Peer::new(config()).unwrap();
+    server.route_call_blocking_fn("/slow/io", move |_ctx: &CallCtx, n: u32| {
+        entered_tx.lock().unwrap().send(()).unwrap();
+        // Blocks its thread, as file I/O or a long computation would.
+        let released = release_rx.lock().unwrap().recv_timeout(Duration::from_secs(30));
+        released.map(|()| n).map_err(|e| teleport::Status::with_code(500, e.to_string()))
+    });
+    server.route_call_blocking_fn("/slow/boom", |_ctx: &CallCtx, _: ()| -> Result<(), _> {
+        panic!("blocking handler blew up")
+    });
+    server.route_call_sync_fn("/math/add", |_ctx: &CallCtx, nums: Vec<i64>| {
+        Ok::<_, teleport::Status>(nums.iter().sum::<i64>())
+    });
+    let addr = server.listen().await.unwrap().to_string();
+    let client = Peer::new(config()).unwrap();
+    let blocked = client.dial(&addr).await.unwrap();
+    let other = client.dial(&addr).await.unwrap();
+
+    let slow = tokio::spawn({
+        let blocked = blocked.clone();
+        async move { blocked.call::<u32>("/slow/io", &5u32).await }
+    });
+    tokio::task::spawn_blocking(move || entered_rx.recv_timeout(Duration::from_secs(20)))
+        .await
+        .unwrap()
+        .expect("the blocking handler started");
+    // While it blocks, its own session and every other one are served.
+    assert_eq!(other.call::<i64>("/math/add", &[1, 2]).await.unwrap(), 3);
+    assert_eq!(blocked.call::<i64>("/math/add", &[3, 4]).await.unwrap(), 7);
+    assert!(!slow.is_finished());
+    release_tx.send(()).unwrap();
+    assert_eq!(slow.await.unwrap().unwrap(), 5);
+
+    let err = other.call::<()>("/slow/boom", &()).await.unwrap_err();
+    assert_eq!(err.code(), teleport::status::CODE_INTERNAL_SERVER_ERROR);
+    assert!(err.cause_text().unwrap().contains("blocking handler blew up"), "{err}");
+}
+
+/// A writer of log lines into a shared buffer.
+#[derive(Clone, Default)]
+struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_sync_handler_holding_the_read_loop_is_named_once() {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let server = Peer::new(teleport::PeerConfig {
+        sync_handler_warning: Duration::from_millis(20),
+        ..config()
+    })
+    .unwrap();
+    server.route_call_sync_fn("/sleepy", |_ctx: &CallCtx, ms: u64| {
+        std::thread::sleep(Duration::from_millis(ms));
+        Ok::<_, teleport::Status>(ms)
+    });
+    let addr = server.listen().await.unwrap().to_string();
+    let session = Peer::new(config()).unwrap().dial(&addr).await.unwrap();
+    for _ in 0..3 {
+        session.call::<u64>("/sleepy", &30u64).await.unwrap();
+    }
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let warnings: Vec<&str> = text.lines().filter(|l| l.contains("held its connection")).collect();
+    assert_eq!(warnings.len(), 1, "{text}");
+    assert!(warnings[0].contains("/sleepy") && warnings[0].contains("#[tp(blocking)]"), "{text}");
+}
