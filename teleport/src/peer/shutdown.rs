@@ -4,12 +4,15 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::Peer;
+use crate::status::{self, Status};
 
 impl Peer {
     /// Shuts the peer down gracefully, returning within `timeout` whatever the other sides
     /// do: stops accepting, answers new incoming calls `503` and fails new outgoing ones,
     /// lets running handlers finish and write their replies, then closes every session
-    /// (pending calls end with 102). Handlers still running at the deadline are abandoned.
+    /// (its pending calls end with 503). Handlers still running at the deadline are
+    /// abandoned: their callers are answered 503 "the peer shut down before the handler
+    /// finished".
     pub async fn shutdown(&self, timeout: Duration) {
         let deadline = Instant::now() + timeout;
         self.inner.shutting_down.store(true, Ordering::Release);
@@ -35,6 +38,13 @@ impl Peer {
             }
         }
         let sessions = self.sessions();
+        let abandoned = Status::with_code(
+            status::CODE_SERVICE_UNAVAILABLE,
+            "the peer shut down before the handler finished",
+        );
+        for session in &sessions {
+            session.answer_running(&abandoned);
+        }
         let close_all = futures_util::future::join_all(sessions.iter().map(|s| s.close()));
         let _ = tokio::time::timeout_at(deadline.into(), close_all).await;
         self.inner.stopped.notify_waiters();

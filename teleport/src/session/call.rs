@@ -26,6 +26,7 @@ pub struct CallOptions {
     meta: Meta,
     xfer_pipe: XferPipe,
     timeout: Option<Duration>,
+    wait_for_redial: bool,
 }
 
 impl CallOptions {
@@ -37,6 +38,7 @@ impl CallOptions {
             meta: Meta::new(),
             xfer_pipe: XferPipe::new(),
             timeout: None,
+            wait_for_redial: false,
         }
     }
 
@@ -75,6 +77,14 @@ impl CallOptions {
     /// means no deadline.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// When the session is redialing, waits for it to reconnect (within the deadline)
+    /// instead of failing at once with 503 Service Unavailable, cause "the session is
+    /// redialing". Either way the request is sent at most once.
+    pub fn wait_for_redial(mut self) -> Self {
+        self.wait_for_redial = true;
         self
     }
 }
@@ -129,7 +139,7 @@ impl Session {
         options: &CallOptions,
     ) -> Result<Reply<R>, Status> {
         let (msg, deadline) = self.request(MessageType::Call, service_method, arg, options)?;
-        let reply = self.call_message(msg, deadline).await?;
+        let reply = self.call_message(msg, deadline, options.wait_for_redial).await?;
         self.decode_reply(reply)
     }
 
@@ -147,9 +157,9 @@ impl Session {
                 let _ = tx.send(Err(status));
             }
             Ok((msg, deadline)) => {
-                let session = self.clone();
+                let (session, wait) = (self.clone(), options.wait_for_redial);
                 tokio::spawn(async move {
-                    let reply = session.call_message(msg, deadline).await;
+                    let reply = session.call_message(msg, deadline, wait).await;
                     let _ = tx.send(reply.and_then(|m| session.decode_reply(m)));
                 });
             }
@@ -181,7 +191,7 @@ impl Session {
         timeout: Option<Duration>,
     ) -> Result<Message, Status> {
         let deadline = self.deadline(timeout);
-        let mut reply = self.call_message(msg, deadline).await?;
+        let mut reply = self.call_message(msg, deadline, false).await?;
         self.reply_hooks(&mut reply)?;
         Ok(reply)
     }
@@ -203,12 +213,12 @@ impl Session {
         options: &CallOptions,
     ) -> Result<(), Status> {
         let (msg, deadline) = self.request(MessageType::Push, service_method, arg, options)?;
-        self.push_message(msg, deadline).await
+        self.push_message(msg, deadline, options.wait_for_redial).await
     }
 
     /// Sends a message of type PUSH as it is (the seq is assigned here).
     pub async fn push_raw(&self, msg: Message, timeout: Option<Duration>) -> Result<(), Status> {
-        self.push_message(msg, self.deadline(timeout)).await
+        self.push_message(msg, self.deadline(timeout), false).await
     }
 
     fn deadline(&self, timeout: Option<Duration>) -> Option<Instant> {
@@ -241,9 +251,10 @@ impl Session {
         &self,
         mut msg: Message,
         deadline: Option<Instant>,
+        wait_for_redial: bool,
     ) -> Result<Message, Status> {
         self.peer().check_open()?;
-        let socket = self.live_socket(deadline).await?;
+        let socket = self.live_socket(deadline, wait_for_redial).await?;
         msg.mtype = MessageType::Call;
         msg.seq = self.next_seq();
         let seq = msg.seq;
@@ -294,9 +305,10 @@ impl Session {
         &self,
         mut msg: Message,
         deadline: Option<Instant>,
+        wait_for_redial: bool,
     ) -> Result<(), Status> {
         self.peer().check_open()?;
-        let socket = self.live_socket(deadline).await?;
+        let socket = self.live_socket(deadline, wait_for_redial).await?;
         msg.mtype = MessageType::Push;
         msg.seq = self.next_seq();
         let plugins = self.peer().plugins();

@@ -183,6 +183,11 @@ fn dispatch<'a>(
                 Ok(())
             }))
         }
+        MessageType::Call if socket.running.contains(msg.seq) => {
+            // Running it again would answer one seq twice: the peer broke the protocol.
+            let reason = format!("seq {} reused while its call is still running", msg.seq);
+            return Err(Status::with_code(status::CODE_BAD_MESSAGE, reason));
+        }
         MessageType::Call => handle_call(session, socket, limit, routes, read_at, msg),
         MessageType::Push => handle_push(session, socket, limit, routes, read_at, msg),
         MessageType::AuthCall => {
@@ -245,17 +250,46 @@ fn handle_call<'a>(
         }
         // Not done: it goes on in a task of its own, still holding its permit.
         let (socket, route) = (socket.clone(), route.clone());
+        let running_call = Running::new(&socket, ctx.seq());
         tokio::spawn(async move {
             let Some(outcome) = while_open(&socket, within_context_age(&ctx, running)).await else {
                 return;
             };
             let result = outcome.unwrap_or_else(|panic| Err(panicked(&route.name, panic)));
             drop(permit);
-            send_reply(&ctx, &socket, result).await;
-            drop(in_flight);
+            // Answered by a shutdown past its grace period meanwhile: no second reply.
+            if running_call.still_running() {
+                send_reply(&ctx, &socket, result).await;
+            }
+            drop((in_flight, running_call));
         });
         None
     })
+}
+
+/// A call handled in a task of its own, listed in its socket's running calls while the
+/// guard lives.
+struct Running {
+    socket: Arc<Socket>,
+    seq: i32,
+}
+
+impl Running {
+    fn new(socket: &Arc<Socket>, seq: i32) -> Self {
+        socket.running.insert(seq);
+        Running { socket: socket.clone(), seq }
+    }
+
+    /// False once something else answered the call (a shutdown past its grace period).
+    fn still_running(&self) -> bool {
+        self.socket.running.contains(self.seq)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.socket.running.remove(self.seq);
+    }
 }
 
 /// Runs `run` holding one of the session's handler permits (at most

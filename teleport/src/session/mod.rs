@@ -19,6 +19,7 @@ pub use store::Store;
 
 pub(crate) use redial::RedialTarget;
 
+use crate::message::{Message, MessageType};
 use crate::peer::Peer;
 use crate::proto::Proto;
 use crate::socket::{Socket, spawn_writer};
@@ -255,7 +256,8 @@ impl Session {
     }
 
     /// Closes the session for good: queued frames are flushed (bounded by the write
-    /// timeout), pending calls end with 102, and a redialing session stops redialing.
+    /// timeout), pending calls end with 102 (503 when the peer is shutting down), and a
+    /// redialing session stops redialing.
     pub async fn close(&self) {
         if self.inner.closing.swap(true, Ordering::AcqRel) {
             self.wait_closed().await;
@@ -265,7 +267,8 @@ impl Session {
         let socket = self.inner.socket.write().take();
         if let Some(socket) = &socket {
             socket.close();
-            socket.pending.fail_all(&conn_closed());
+            let ended = if self.peer().is_shutting_down() { shut_down() } else { conn_closed() };
+            socket.pending.fail_all(&ended);
         }
         // Before the flush, so that a caller giving up on the flush (a shutdown deadline)
         // still leaves the session removed from its peer.
@@ -295,23 +298,26 @@ impl Session {
     }
 
     /// The live socket: at once when the session is connected, else once it reconnects
-    /// (waiting up to `deadline`). That wait is boxed: it is rare, and the future of every
-    /// call would otherwise carry its state.
+    /// (waiting up to `deadline`). A redialing session fails at once with 503 unless the
+    /// caller chose to wait. That wait is boxed: it is rare, and the future of every call
+    /// would otherwise carry its state.
     pub(crate) async fn live_socket(
         &self,
         deadline: Option<tokio::time::Instant>,
+        wait_for_redial: bool,
     ) -> Result<Arc<Socket>, Status> {
         if self.inner.connected.load(Ordering::Acquire) {
             if let Some(socket) = self.inner.socket.read().clone() {
                 return Ok(socket);
             }
         }
-        Box::pin(self.reconnected_socket(deadline)).await
+        Box::pin(self.reconnected_socket(deadline, wait_for_redial)).await
     }
 
     async fn reconnected_socket(
         &self,
         deadline: Option<tokio::time::Instant>,
+        wait_for_redial: bool,
     ) -> Result<Arc<Socket>, Status> {
         let mut state = self.inner.state.subscribe();
         loop {
@@ -323,6 +329,7 @@ impl Session {
                     }
                 }
                 SessionState::Closed => return Err(conn_closed()),
+                SessionState::Redialing if !wait_for_redial => return Err(redialing()),
                 SessionState::Connecting | SessionState::Redialing => {}
             }
             let changed = state.changed();
@@ -408,6 +415,18 @@ impl Session {
         socket.abort();
     }
 
+    /// Answers every call of the other side still running here with `status`, so that
+    /// its callers learn why (a shutdown past its grace period) rather than seeing the
+    /// connection drop; the handlers' own replies are then not sent.
+    pub(crate) fn answer_running(&self, status: &Status) {
+        let Some(socket) = self.inner.socket.read().clone() else { return };
+        for seq in socket.running.drain() {
+            let mut reply = Message::new(MessageType::Reply, seq, "");
+            reply.status = status.clone();
+            let _ = socket.try_send(&reply);
+        }
+    }
+
     /// Called by the read loop when its connection is gone. While the session is still
     /// connecting or redialing, the set-up in progress sees the closed socket and decides.
     pub(crate) fn on_connection_lost(&self, socket: &Arc<Socket>) {
@@ -486,6 +505,19 @@ fn age_deadline(age: Duration) -> (Duration, Option<Instant>) {
 
 pub(crate) fn conn_closed() -> Status {
     Status::with_code(status::CODE_CONN_CLOSED, "the connection closed")
+}
+
+/// What a call gets when its session is redialing and it chose not to wait.
+fn redialing() -> Status {
+    Status::with_code(
+        status::CODE_SERVICE_UNAVAILABLE,
+        "the session is redialing; the request was not sent (CallOptions::wait_for_redial waits)",
+    )
+}
+
+/// What pending calls get when their peer shuts down.
+pub(crate) fn shut_down() -> Status {
+    Status::with_code(status::CODE_SERVICE_UNAVAILABLE, "the peer shut down")
 }
 
 pub(crate) fn call_timeout() -> Status {

@@ -4,6 +4,7 @@
 
 mod budget;
 mod pending;
+mod running;
 mod writer;
 
 use std::future::Future;
@@ -20,6 +21,7 @@ use tokio::sync::futures::Notified;
 pub(crate) use budget::OutboundBudget;
 pub use budget::{OutboundStats, PushPolicy};
 pub(crate) use pending::PendingCalls;
+pub(crate) use running::RunningCalls;
 pub(crate) use writer::spawn_writer;
 
 use crate::message::Message;
@@ -124,6 +126,8 @@ pub(crate) struct Socket {
     early: Mutex<Option<Message>>,
     early_ready: Notify,
     pub(crate) pending: PendingCalls,
+    /// The calls of the other side that this side handles in tasks of their own.
+    pub(crate) running: RunningCalls,
     pub(crate) remote_addr: Addr,
     #[cfg(unix)]
     pub(crate) raw_fd: Option<std::os::fd::RawFd>,
@@ -163,6 +167,7 @@ impl Socket {
             early: Mutex::new(None),
             early_ready: Notify::new(),
             pending: PendingCalls::default(),
+            running: RunningCalls::default(),
             remote_addr,
             #[cfg(unix)]
             raw_fd,

@@ -343,3 +343,104 @@ async fn a_sync_handler_holding_the_read_loop_is_named_once() {
     assert_eq!(warnings.len(), 1, "{text}");
     assert!(warnings[0].contains("/sleepy") && warnings[0].contains("#[tp(blocking)]"), "{text}");
 }
+
+/// A call frame of the raw protocol, JSON body `null`.
+fn raw_call(seq: i32, route: &str) -> Vec<u8> {
+    let mut call = teleport::Message::new(teleport::MessageType::Call, seq, route);
+    call.body_codec = teleport::codec::JSON;
+    call.body = bytes::Bytes::from_static(b"null");
+    let mut wire = bytes::BytesMut::new();
+    teleport::Proto::encode(&teleport::RawProto::default(), &call, &mut wire).unwrap();
+    wire.to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seq_reused_while_its_call_runs_closes_the_connection() {
+    use tokio::io::AsyncReadExt;
+    let alive = Alive::default();
+    let started = Arc::new(AtomicUsize::new(0));
+    let server = Peer::new(config()).unwrap();
+    let (calls, count) = (alive.clone(), started.clone());
+    server.route_call_fn("/slow", move |_ctx: CallCtx, _: ()| {
+        count.fetch_add(1, Ordering::SeqCst);
+        let live = calls.enter();
+        async move {
+            std::future::pending::<()>().await;
+            drop(live);
+            Ok(())
+        }
+    });
+    let addr = server.listen().await.unwrap();
+    let mut stream = TcpStream::connect(addr.to_string()).await.unwrap();
+    stream.write_all(&raw_call(5, "/slow")).await.unwrap();
+    eventually(|| started.load(Ordering::SeqCst) == 1).await;
+    stream.write_all(&raw_call(5, "/slow")).await.unwrap();
+    // The connection is closed instead of running the call twice and answering it twice.
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut rest)).await;
+    assert!(read.expect("closed").is_ok() && rest.is_empty(), "{rest:?}");
+    assert_eq!(started.load(Ordering::SeqCst), 1);
+    eventually(|| alive.count() == 0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_on_a_redialing_session_fails_fast_unless_it_waits() {
+    let server = Peer::new(config()).unwrap();
+    server.route_call_fn("/echo", |_ctx: CallCtx, n: u32| async move { Ok(n) });
+    let addr = server.listen().await.unwrap().to_string();
+    let client = Peer::new(teleport::PeerConfig {
+        redial_times: -1,
+        redial_interval: Duration::from_secs(3600),
+        redial_max_interval: Duration::from_secs(3600),
+        ..config()
+    })
+    .unwrap();
+    let session = client.dial(&addr).await.unwrap();
+    assert_eq!(session.call::<u32>("/echo", &1u32).await.unwrap(), 1);
+    server.close().await;
+    crate::common::wait_state(&session, teleport::SessionState::Redialing).await;
+
+    let err = session.call::<u32>("/echo", &2u32).await.unwrap_err();
+    assert_eq!(err.code(), teleport::status::CODE_SERVICE_UNAVAILABLE, "{err}");
+    assert!(err.cause_text().unwrap().contains("redialing"), "{err}");
+    let err = session.push("/echo", &2u32).await.unwrap_err();
+    assert_eq!(err.code(), teleport::status::CODE_SERVICE_UNAVAILABLE, "{err}");
+    // A caller that chose to wait waits, up to its deadline.
+    let waiting = CallOptions::new().wait_for_redial().timeout(Duration::from_millis(100));
+    let err = session.call_with::<u32>("/echo", &3u32, &waiting).await.unwrap_err();
+    assert_eq!(err.code(), teleport::status::CODE_HANDLE_TIMEOUT, "{err}");
+    session.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_grace_period_calls_end_with_a_shutdown_status() {
+    let server = Peer::new(config()).unwrap();
+    server.route_call_fn("/forever", |_ctx: CallCtx, _: ()| async move {
+        std::future::pending::<()>().await;
+        Ok(())
+    });
+    let addr = server.listen().await.unwrap().to_string();
+    let client = Peer::new(config()).unwrap();
+    client.route_call_fn("/client/forever", |_ctx: CallCtx, _: ()| async move {
+        std::future::pending::<()>().await;
+        Ok(())
+    });
+    let session = client.dial(&addr).await.unwrap();
+    let inbound = tokio::spawn({
+        let session = session.clone();
+        async move { session.call::<()>("/forever", &()).await }
+    });
+    eventually(|| server.handlers_in_flight() == 1).await;
+    // The server's own call to the client, pending when it shuts down.
+    let back = server.sessions().pop().unwrap();
+    let outbound = tokio::spawn(async move { back.call::<()>("/client/forever", &()).await });
+    eventually(|| client.handlers_in_flight() == 1).await;
+
+    server.shutdown(Duration::from_millis(50)).await;
+    let err = inbound.await.unwrap().unwrap_err();
+    assert_eq!(err.code(), teleport::status::CODE_SERVICE_UNAVAILABLE, "{err}");
+    assert!(err.cause_text().unwrap().contains("before the handler finished"), "{err}");
+    let err = outbound.await.unwrap().unwrap_err();
+    assert_eq!(err.code(), teleport::status::CODE_SERVICE_UNAVAILABLE, "{err}");
+    assert_eq!(err.cause_text(), Some("the peer shut down"));
+}

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use teleport::status::{CODE_CONN_CLOSED, CODE_SERVICE_UNAVAILABLE};
+use teleport::status::CODE_SERVICE_UNAVAILABLE;
 use teleport::{CallCtx, CallOptions, Peer, PeerConfig, SessionState};
 use tokio::sync::{Notify, watch};
 
@@ -38,9 +38,11 @@ async fn redial_after_the_server_restarts_on_the_same_port() {
     let restarted = Peer::new(PeerConfig { listen_port: port, ..config() }).unwrap();
     add(&restarted);
     restarted.listen().await.unwrap();
-    // Made while the session is down: waits for the reconnection, then succeeds.
-    let sum: i64 = session.call("/math/add", &[20, 22]).await.unwrap();
-    assert_eq!(sum, 42);
+    // Made while the session is down by a caller that chose to wait: waits for the
+    // reconnection, then succeeds.
+    let waiting = CallOptions::new().wait_for_redial();
+    let sum = session.call_with::<i64>("/math/add", &[20, 22], &waiting).await.unwrap();
+    assert_eq!(sum.value, 42);
     assert_eq!(session.id(), id, "the session keeps its id");
     assert_eq!(client.session_count(), 1);
     session.close().await;
@@ -114,7 +116,8 @@ async fn shutdown_with_a_stuck_handler_returns_within_its_timeout() {
     server.shutdown(Duration::from_millis(300)).await;
     // Bounded by its timeout (plus scheduling slack on a busy machine), not by the handler.
     assert!(start.elapsed() < Duration::from_secs(10), "took {:?}", start.elapsed());
-    assert_eq!(call.await.unwrap_err().code(), CODE_CONN_CLOSED);
+    // Its caller learns that the peer shut down, not that the connection crashed.
+    assert_eq!(call.await.unwrap_err().code(), CODE_SERVICE_UNAVAILABLE);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
