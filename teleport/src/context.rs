@@ -1,13 +1,14 @@
 //! Handler contexts: what a call or push handler knows about the message it handles.
 
 use std::ops::Deref;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::time::Instant;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use parking_lot::Mutex;
 
+use crate::cancel::Cancel;
 use crate::message::{Message, Meta, MetaError};
 use crate::peer::Peer;
 use crate::plugin::Plugins;
@@ -18,6 +19,14 @@ use crate::xfer::XferPipe;
 pub const META_ACCEPT_BODY_CODEC: &str = "X-Accept-Body-Codec";
 /// The meta key a proxy sets to the original client's IP.
 pub const META_REAL_IP: &str = "X-Real-IP";
+/// The meta key by which a call carries its caller's remaining time: whole milliseconds,
+/// relative, so that the two clocks need not agree. The callee's handler gets the shorter
+/// of it and the callee's own limits as its deadline. A Go eRPC peer ignores it.
+pub const META_TIMEOUT: &str = "X-Tp-Timeout";
+/// The reserved push route by which a caller that stopped waiting for a call (it was
+/// dropped, or its deadline passed) tells the callee: the body is the call's seq in
+/// decimal (plain codec). A Go eRPC peer drops it as a push to an unknown route.
+pub const ROUTE_CANCEL: &str = "/_tp/cancel";
 /// The meta key that counts how many times a message was forwarded (decimal; absent: 0).
 /// A Go eRPC peer passes it on as ordinary meta.
 pub const META_HOPS: &str = "X-Tp-Hops";
@@ -145,6 +154,9 @@ struct CallState {
     incoming: Incoming,
     output_meta: Mutex<Meta>,
     reply_codec: AtomicU8,
+    deadline: Option<Instant>,
+    /// Made when first needed: a handler that finishes at once is never cancelled.
+    cancel: OnceLock<Arc<Cancel>>,
 }
 
 /// The context of a call handler. Cheap to clone.
@@ -162,14 +174,50 @@ impl CallCtx {
         input: Message,
         plugins: Plugins,
         received_at: Instant,
+        deadline: Option<Instant>,
     ) -> Self {
         CallCtx {
             state: Arc::new(CallState {
                 incoming: Incoming { session, input, received_at, plugins },
                 output_meta: Mutex::new(Meta::new()),
                 reply_codec: AtomicU8::new(0),
+                deadline,
+                cancel: OnceLock::new(),
             }),
         }
+    }
+
+    /// When the handler's time is up: the shorter of the caller's remaining time (meta
+    /// [`META_TIMEOUT`], counted from when the call was read) and the session's context
+    /// age. Past it the call is answered 408 and the handler is dropped. `None`: no limit.
+    ///
+    /// Calls the handler makes on its own task inherit this deadline (a nested call's own
+    /// timeout can only shorten it), so a budget shrinks hop by hop along a chain.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.state.deadline
+    }
+
+    /// The time left until [`deadline`](Self::deadline) (zero once it passed); `None`
+    /// without a deadline.
+    pub fn remaining(&self) -> Option<Duration> {
+        self.state.deadline.map(|at| at.saturating_duration_since(Instant::now()))
+    }
+
+    /// Whether the caller cancelled the call (it stopped waiting, or its deadline passed).
+    /// The dispatcher drops the handler's future then; work the handler handed elsewhere (a
+    /// blocking thread, a spawned task) can poll this to stop early.
+    pub fn is_cancelled(&self) -> bool {
+        self.state.cancel.get().is_some_and(|cancel| cancel.is_cancelled())
+    }
+
+    /// Waits until the caller cancels the call (see [`is_cancelled`](Self::is_cancelled)).
+    /// Cancel-safe.
+    pub async fn cancelled(&self) {
+        self.cancel_signal().cancelled().await;
+    }
+
+    pub(crate) fn cancel_signal(&self) -> &Arc<Cancel> {
+        self.state.cancel.get_or_init(Arc::default)
     }
 
     /// Sets a meta pair on the reply, replacing the key's first value.

@@ -51,6 +51,7 @@
 //! [`pool::SessionPool`] keeps several sessions to one address and puts each call on the
 //! least-loaded one.
 
+mod cancel;
 pub mod codec;
 pub mod context;
 pub mod message;

@@ -9,9 +9,9 @@ use tokio::sync::oneshot;
 // Tokio's clock, so that deadlines follow paused test time.
 use tokio::time::Instant;
 
-use super::{Session, call_timeout, conn_closed};
+use super::{Session, call_timeout, conn_closed, inherit};
 use crate::codec::{DecodeBody, EncodeBody, encode_to_bytes};
-use crate::context::META_ACCEPT_BODY_CODEC;
+use crate::context::{META_ACCEPT_BODY_CODEC, META_TIMEOUT, ROUTE_CANCEL};
 use crate::message::{Message, MessageType, Meta};
 use crate::router::handler::bad_body;
 use crate::socket::{PushPolicy, Pushed, SendError, Socket};
@@ -221,9 +221,12 @@ impl Session {
         self.push_message(msg, self.deadline(timeout), false).await
     }
 
+    /// A call's deadline: its own timeout (default `call_timeout`; zero for none), shortened
+    /// to the deadline of the call whose handler makes it, if any.
     fn deadline(&self, timeout: Option<Duration>) -> Option<Instant> {
         let timeout = timeout.unwrap_or(self.peer().config().call_timeout);
-        (!timeout.is_zero()).then(|| Instant::now() + timeout)
+        let own = (!timeout.is_zero()).then(|| Instant::now() + timeout);
+        inherit::earlier(own, inherit::inherited())
     }
 
     fn request(
@@ -258,14 +261,24 @@ impl Session {
         msg.mtype = MessageType::Call;
         msg.seq = self.next_seq();
         let seq = msg.seq;
+        // The callee learns how long the caller waits (a forwarded call's entry is replaced).
+        match deadline {
+            Some(at) => {
+                let left = at.saturating_duration_since(Instant::now()).as_millis();
+                msg.meta.set(META_TIMEOUT, left.to_string());
+            }
+            None if !msg.meta.is_empty() => {
+                msg.meta.remove(META_TIMEOUT);
+            }
+            None => {}
+        }
         let (tx, rx) = oneshot::channel();
         socket.pending.insert(seq, tx).map_err(|_| conn_closed())?;
+        // From here on, a caller that stops waiting frees the entry and tells the callee.
+        let mut waiting = Waiting { session: self, socket: &socket, seq, sent: false };
         let plugins = self.peer().plugins();
         if !plugins.is_empty() {
-            if let Err(status) = plugins.run(|p| p.pre_write_call(self, &mut msg)) {
-                socket.pending.take(seq);
-                return Err(status);
-            }
+            plugins.run(|p| p.pre_write_call(self, &mut msg))?;
         }
         // The deadline covers the wait for room in the write queue and for the reply.
         let sent = match socket.try_send(&msg) {
@@ -277,28 +290,26 @@ impl Session {
                 .and_then(|sent| sent.map(drop).map_err(SendError::into_status)),
             Err(e) => Err(e.into_status()),
         };
-        if let Err(status) = sent {
-            socket.pending.take(seq);
-            return Err(status);
-        }
+        sent?;
+        waiting.sent = true;
         self.touch_write();
         if !plugins.is_empty() {
             let _ = plugins.run(|p| p.post_write_call(self, &msg));
         }
         drop(msg);
-        let result = match deadline {
-            Some(deadline) => match tokio::time::timeout_at(deadline, rx).await {
-                Ok(reply) => reply.unwrap_or_else(|_| Err(conn_closed())),
-                Err(_) => Err(call_timeout()),
-            },
-            None => rx.await.unwrap_or_else(|_| Err(conn_closed())),
+        let answered = match deadline {
+            Some(deadline) => tokio::time::timeout_at(deadline, rx).await.ok(),
+            None => Some(rx.await),
         };
-        if result.is_err() {
-            // Frees the entry when the deadline passed; a no-op when the reply itself
-            // carried the error.
-            socket.pending.take(seq);
+        match answered {
+            // The read loop took the entry to answer: nothing is left to free.
+            Some(reply) => {
+                std::mem::forget(waiting);
+                reply.unwrap_or_else(|_| Err(conn_closed()))
+            }
+            // The deadline passed: `waiting` frees the entry and cancels the call.
+            None => Err(call_timeout()),
         }
-        result
     }
 
     async fn push_message(
@@ -372,6 +383,30 @@ impl Session {
             plugins.run(|p| p.post_read_reply_body(self, &reply))?;
         }
         Ok(Reply { value, meta: reply.meta, codec: reply.body_codec })
+    }
+}
+
+/// A call waiting for its reply, with its pending entry. Dropped while the entry is still
+/// there (the caller's future was dropped, or its deadline passed), it frees the entry and,
+/// when the request was written, tells the callee with a push to [`ROUTE_CANCEL`], so that
+/// the handler is dropped there too (and, through it, the calls it made in turn).
+struct Waiting<'a> {
+    session: &'a Session,
+    socket: &'a Socket,
+    seq: i32,
+    sent: bool,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        if self.socket.pending.take(self.seq).is_none() || !self.sent {
+            return;
+        }
+        let mut cancel = Message::new(MessageType::Push, self.session.next_seq(), ROUTE_CANCEL);
+        cancel.body_codec = crate::codec::PLAIN;
+        cancel.body = self.seq.to_string().into();
+        // Best effort: with no room in the queue, the callee's own deadline ends the handler.
+        let _ = self.socket.try_send(&cancel);
     }
 }
 

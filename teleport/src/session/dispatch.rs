@@ -16,8 +16,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
 // Tokio's clock, so that the frame deadline follows paused test time.
 use tokio::time::Instant;
 
-use super::Session;
-use crate::context::{CallCtx, Incoming, PushCtx};
+use super::{Session, inherit};
+use crate::cancel::Cancel;
+use crate::context::{CallCtx, Incoming, META_TIMEOUT, PushCtx, ROUTE_CANCEL};
 use crate::message::{Message, MessageType};
 use crate::router::{Handling, PushRoute, RouteSnapshot};
 use crate::socket::{SendError, Socket};
@@ -222,11 +223,22 @@ fn handle_call<'a>(
     };
     let route = peer.routes(routes).call(msg.path());
     let plugins = route.as_ref().map_or_else(|| peer.plugins().clone(), |r| r.plugins.clone());
-    let ctx = CallCtx::new(session.clone(), msg, plugins, read_at.into_std());
+    let deadline = call_deadline(session, &msg, read_at);
+    let ctx = CallCtx::new(
+        session.clone(),
+        msg,
+        plugins,
+        read_at.into_std(),
+        deadline.map(Instant::into_std),
+    );
     let route = match (refused, route) {
         (Err(status), _) => return reply_now(ctx, socket, Err(status)),
         (Ok(()), None) => {
             return reply_now(ctx, socket, Err(Status::with_code(status::CODE_NOT_FOUND, "")));
+        }
+        // The caller had no time left when the call arrived: the handler does not run.
+        (Ok(()), Some(_)) if deadline.is_some_and(|at| at <= read_at) => {
+            return reply_now(ctx, socket, Err(past_deadline()));
         }
         (Ok(()), Some(route)) => route,
     };
@@ -234,25 +246,38 @@ fn handle_call<'a>(
     with_permit(limit, move |permit| {
         // Most handlers (every sync method of a service) are done at once or at their first
         // poll: then the reply is written from this read loop, with no task spawned and no
-        // thread woken.
+        // thread woken. Nested calls made meanwhile inherit the call's deadline.
         let warn_after = ctx.peer().config().sync_handler_warning;
-        let mut running = match start(&route.name, &route.held_too_long, warn_after, || {
-            ctx.route_plugins().run(|p| p.pre_read_call_body(&ctx))?;
-            Ok((route.handler)(ctx.clone()))
-        }) {
-            Started::Done(result) => return reply_now(ctx, socket, result),
-            Started::Running(running) => running,
+        let started = inherit::sync_scope(deadline, || {
+            let mut running = match start(&route.name, &route.held_too_long, warn_after, || {
+                ctx.route_plugins().run(|p| p.pre_read_call_body(&ctx))?;
+                Ok((route.handler)(ctx.clone()))
+            }) {
+                Started::Done(result) => return Err(result),
+                Started::Running(running) => running,
+            };
+            match (&mut running).now_or_never() {
+                Some(outcome) => {
+                    Err(outcome.unwrap_or_else(|panic| Err(panicked(&route.name, panic))))
+                }
+                None => Ok(running),
+            }
+        });
+        let running = match started {
+            Err(result) => {
+                drop(permit);
+                return reply_now(ctx, socket, result);
+            }
+            Ok(running) => running,
         };
-        if let Some(outcome) = (&mut running).now_or_never() {
-            drop(permit);
-            let result = outcome.unwrap_or_else(|panic| Err(panicked(&route.name, panic)));
-            return reply_now(ctx, socket, result);
-        }
-        // Not done: it goes on in a task of its own, still holding its permit.
-        let (socket, route) = (socket.clone(), route.clone());
-        let running_call = Running::new(&socket, ctx.seq());
-        tokio::spawn(async move {
-            let Some(outcome) = while_open(&socket, within_context_age(&ctx, running)).await else {
+        // Not done: it goes on in a task of its own, still holding its permit, until it
+        // ends, its deadline passes, its caller cancels it or its connection closes.
+        let (task_socket, route, seq) = (socket.clone(), route.clone(), ctx.seq());
+        let running_call = Running::new(socket, seq, ctx.cancel_signal().clone());
+        let task = tokio::spawn(async move {
+            let socket = task_socket;
+            let running = within_deadline(deadline, inherit::scope(deadline, running));
+            let Some(outcome) = while_open(&socket, running).await else {
                 return;
             };
             let result = outcome.unwrap_or_else(|panic| Err(panicked(&route.name, panic)));
@@ -263,8 +288,39 @@ fn handle_call<'a>(
             }
             drop((in_flight, running_call));
         });
+        socket.running.set_task(seq, task.abort_handle());
         None
     })
+}
+
+/// The deadline of a call's handler: the shorter of the caller's remaining time (meta
+/// `X-Tp-Timeout`) and the session's context age, both counted from when the call was read.
+/// A remaining time that does not parse or is out of range is ignored (logged once per
+/// session): the peer's own limits apply.
+fn call_deadline(session: &Session, msg: &Message, read_at: Instant) -> Option<Instant> {
+    let age = session.context_age();
+    let by_age = (!age.is_zero()).then(|| read_at + age);
+    let by_caller = msg.meta.get(META_TIMEOUT).and_then(|text| match parse_timeout(text) {
+        Some(timeout) => Some(read_at + timeout),
+        None => {
+            session.note_bad_timeout(text);
+            None
+        }
+    });
+    inherit::earlier(by_age, by_caller)
+}
+
+/// The longest remaining time a caller may ask for: a day.
+const MAX_CALLER_TIMEOUT_MS: u64 = 24 * 60 * 60 * 1000;
+
+/// A caller's remaining time: whole milliseconds, from 0 to a day.
+fn parse_timeout(text: &str) -> Option<Duration> {
+    let ms: u64 = text.parse().ok()?;
+    (ms <= MAX_CALLER_TIMEOUT_MS).then(|| Duration::from_millis(ms))
+}
+
+fn past_deadline() -> Status {
+    Status::with_code(status::CODE_HANDLE_TIMEOUT, "the call's deadline passed in its handler")
 }
 
 /// A call handled in a task of its own, listed in its socket's running calls while the
@@ -275,8 +331,8 @@ struct Running {
 }
 
 impl Running {
-    fn new(socket: &Arc<Socket>, seq: i32) -> Self {
-        socket.running.insert(seq);
+    fn new(socket: &Arc<Socket>, seq: i32, cancel: Arc<Cancel>) -> Self {
+        socket.running.insert(seq, cancel);
         Running { socket: socket.clone(), seq }
     }
 
@@ -361,8 +417,20 @@ async fn while_open<T>(socket: &Socket, running: impl Future<Output = T>) -> Opt
     }
 }
 
-/// Awaits a handler that was not done at its first poll, bounded by the session's context
-/// age: past it, the handler is dropped and its outcome is 408.
+/// Awaits a call's handler until its deadline: past it, the handler is dropped and its
+/// outcome is 408.
+async fn within_deadline<T>(
+    deadline: Option<Instant>,
+    running: impl Future<Output = std::thread::Result<Result<T, Status>>>,
+) -> std::thread::Result<Result<T, Status>> {
+    match deadline {
+        None => running.await,
+        Some(at) => tokio::time::timeout_at(at, running).await.unwrap_or(Ok(Err(past_deadline()))),
+    }
+}
+
+/// Awaits a push handler that was not done at its first poll, bounded by the session's
+/// context age: past it, the handler is dropped.
 async fn within_context_age<T>(
     ctx: &Incoming,
     running: impl Future<Output = std::thread::Result<Result<T, Status>>>,
@@ -482,6 +550,10 @@ fn handle_push<'a>(
     read_at: Instant,
     mut msg: Message,
 ) -> Option<Later<'a>> {
+    if msg.service_method == ROUTE_CANCEL {
+        cancel_call(socket, &msg);
+        return None;
+    }
     let peer = session.peer();
     if let Err(status) = peer.plugins().run(|p| p.post_read_push_header(session, &mut msg)) {
         tracing::debug!(route = msg.path(), %status, "push refused by a plugin");
@@ -518,6 +590,19 @@ fn handle_push<'a>(
         });
         None
     })
+}
+
+/// A caller stopped waiting for its call: the handler, if it still runs, is dropped and
+/// writes no reply. Unknown or finished seqs, and bodies that are not a seq, are ignored.
+fn cancel_call(socket: &Socket, msg: &Message) {
+    let seq = std::str::from_utf8(&msg.body).ok().and_then(|text| text.trim().parse::<i32>().ok());
+    match seq {
+        Some(seq) if socket.running.cancel(seq) => {
+            tracing::debug!(seq, "call cancelled by its caller")
+        }
+        Some(_) => {}
+        None => tracing::debug!(remote = %socket.remote_addr, "cancel push without a seq ignored"),
+    }
 }
 
 fn push_done(route: &PushRoute, ctx: &PushCtx, outcome: std::thread::Result<Result<(), Status>>) {

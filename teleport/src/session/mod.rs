@@ -4,6 +4,7 @@
 mod call;
 mod dispatch;
 mod handshake;
+mod inherit;
 mod redial;
 mod store;
 
@@ -70,6 +71,8 @@ pub(crate) struct SessionInner {
     redial: Option<RedialTarget>,
     /// Whether this side dialed the connection (else it accepted it).
     dialed: bool,
+    /// Whether a caller's unusable `X-Tp-Timeout` was logged (once per session).
+    bad_timeout_logged: AtomicBool,
     closing: AtomicBool,
     finalized: AtomicBool,
     /// Milliseconds from `clock` to the last read and the last write.
@@ -115,6 +118,7 @@ impl Session {
                 clock: tokio::time::Instant::now(),
                 redial,
                 dialed: matches!(origin, Origin::Dialed { .. }),
+                bad_timeout_logged: AtomicBool::new(false),
                 closing: AtomicBool::new(false),
                 finalized: AtomicBool::new(false),
                 last_read_ms: AtomicU64::new(0),
@@ -413,6 +417,17 @@ impl Session {
         );
         self.peer().outbound().count_closed_slowest();
         socket.abort();
+    }
+
+    /// Logs, once per session, a caller's remaining time that could not be used.
+    pub(crate) fn note_bad_timeout(&self, text: &str) {
+        if !self.inner.bad_timeout_logged.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                remote = %self.remote_addr(), value = text,
+                "ignoring an X-Tp-Timeout that is not whole milliseconds from 0 to a day; \
+                 the peer's own limits apply (logged once per session)"
+            );
+        }
     }
 
     /// Answers every call of the other side still running here with `status`, so that

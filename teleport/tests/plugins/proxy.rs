@@ -54,8 +54,12 @@ async fn proxy_to(upstream: Session, trust: Option<&str>) -> (Peer, String) {
     (peer, addr)
 }
 
+/// The meta pairs, without the caller's remaining time, which varies from run to run.
 fn pairs(meta: &Meta) -> Vec<(String, String)> {
-    meta.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
+    meta.iter()
+        .filter(|(k, _)| *k != teleport::context::META_TIMEOUT)
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
 }
 
 fn owned(items: &[(&str, &str)]) -> Vec<(String, String)> {

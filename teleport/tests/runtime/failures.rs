@@ -83,21 +83,38 @@ async fn sync_handlers_answer_errors_and_panics_and_the_session_lives_on() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deadline_is_408_and_the_late_reply_is_discarded() {
+    use teleport::{Message, MessageType, Proto, RawProto};
+    // A server like a Go eRPC v6 peer: it knows nothing of the caller's remaining time or
+    // of cancel pushes, and answers the first call only once released.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
     let release = Arc::new(Notify::new());
     let (answered_tx, mut answered) = mpsc::unbounded_channel::<()>();
     let gate = release.clone();
-    let (_server, _client, session) = pair(move |peer| {
-        routes(peer);
-        peer.route_call_fn("/slow", move |_ctx: CallCtx, n: u32| {
-            let (gate, answered_tx) = (gate.clone(), answered_tx.clone());
-            async move {
-                gate.notified().await;
+    tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let proto = RawProto::default();
+        let (mut buf, mut first) = (bytes::BytesMut::new(), true);
+        while stream.read_buf(&mut buf).await.unwrap_or(0) > 0 {
+            while let Some(msg) = proto.decode(&mut buf).unwrap() {
+                if msg.mtype != MessageType::Call {
+                    continue;
+                }
+                let mut reply = Message::new(MessageType::Reply, msg.seq, "");
+                reply.body_codec = teleport::codec::JSON;
+                reply.body = bytes::Bytes::from_static(if first { b"7" } else { b"42" });
+                if std::mem::take(&mut first) {
+                    gate.notified().await;
+                }
+                let mut wire = bytes::BytesMut::new();
+                proto.encode(&reply, &mut wire).unwrap();
+                stream.write_all(&wire).await.unwrap();
                 answered_tx.send(()).unwrap();
-                Ok(n)
             }
-        });
-    })
-    .await;
+        }
+    });
+    let client = Peer::new(config()).unwrap();
+    let session = client.dial(&addr.to_string()).await.unwrap();
     let options = CallOptions::new().timeout(Duration::from_millis(100));
     let err = session.call_with::<u32>("/slow", &7, &options).await.unwrap_err();
     assert_eq!(err.code(), CODE_HANDLE_TIMEOUT);

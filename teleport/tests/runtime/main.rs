@@ -2,6 +2,7 @@
 
 mod calls;
 mod common;
+mod deadlines;
 mod failures;
 mod hostile;
 mod lifecycle;
