@@ -17,6 +17,7 @@ use tokio::time::Instant;
 use super::Session;
 use crate::context::{CallCtx, Incoming, PushCtx};
 use crate::message::{Message, MessageType};
+use crate::proto::ProtoError;
 use crate::router::{Handling, PushRoute, RouteSnapshot};
 use crate::socket::{SendError, Socket};
 use crate::status::{self, Status};
@@ -30,7 +31,7 @@ enum Ended {
     Closed,
     Eof,
     Io(std::io::Error),
-    Malformed(crate::proto::ProtoError),
+    Malformed(ProtoError),
     FrameTimeout,
     Aged,
     Refused(Status),
@@ -92,6 +93,13 @@ async fn read_frames(session: &Session, socket: &Arc<Socket>, mut reader: BoxRea
                     }
                 }
                 Ok(None) => break,
+                Err(ProtoError::BadMessage { seq, mtype, error }) => {
+                    if let Some(later) = bad_message(socket, seq, mtype, &error) {
+                        if let Err(status) = later.await {
+                            return Ended::Refused(status);
+                        }
+                    }
+                }
                 Err(e) => return Ended::Malformed(e),
             }
         }
@@ -129,6 +137,44 @@ async fn read_frames(session: &Session, socket: &Arc<Socket>, mut reader: BoxRea
                 Err(ended) => return ended,
             },
         }
+    }
+}
+
+/// Answers a message whose frame was read whole but whose content could not be (DESIGN §8):
+/// a call is answered 400, the pending call a reply answers ends with 400, anything else is
+/// dropped. No plugin or route sees it, and the connection lives on.
+fn bad_message<'a>(
+    socket: &'a Socket,
+    seq: Option<i32>,
+    mtype: Option<MessageType>,
+    error: &ProtoError,
+) -> Option<Later<'a>> {
+    tracing::warn!(remote = %socket.remote_addr, ?seq, ?mtype, %error, "bad message");
+    let status = Status::with_code(status::CODE_BAD_MESSAGE, error.to_string());
+    let (seq, answer) = match (seq, mtype) {
+        (Some(seq), Some(MessageType::Call)) => (seq, MessageType::Reply),
+        (Some(seq), Some(MessageType::AuthCall)) => (seq, MessageType::AuthReply),
+        (Some(seq), Some(MessageType::Reply | MessageType::AuthReply)) => {
+            if let Some(slot) = socket.pending.take(seq) {
+                let mut reply = Message::new(MessageType::Reply, seq, "");
+                reply.status = status;
+                let _ = slot.send(Ok(reply));
+            }
+            return None;
+        }
+        _ => {
+            tracing::debug!(remote = %socket.remote_addr, "bad message dropped: no call to answer");
+            return None;
+        }
+    };
+    let mut reply = Message::new(answer, seq, "");
+    reply.status = status;
+    match socket.try_send(&reply) {
+        Ok(Some(_)) | Err(_) => None,
+        Ok(None) => Some(Box::pin(async move {
+            let _ = socket.send(&reply).await;
+            Ok(())
+        })),
     }
 }
 
