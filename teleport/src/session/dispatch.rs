@@ -15,6 +15,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
 use tokio::time::Instant;
 
 use super::Session;
+use super::handshake::Handshaken;
 use crate::context::{CallCtx, Incoming, PushCtx};
 use crate::message::{Message, MessageType};
 use crate::proto::ProtoError;
@@ -140,6 +141,32 @@ async fn read_frames(session: &Session, socket: &Arc<Socket>, mut reader: BoxRea
     }
 }
 
+/// An `AUTH_CALL` on an open session is answered 405. After an auth handshake it is a second
+/// attempt (a session authenticates once), and the connection closes once the answer is
+/// written; on a session that opened without one, the peer has no auth plugin.
+fn auth_call_when_open<'a>(
+    session: &Session,
+    socket: &'a Socket,
+    msg: &Message,
+) -> Option<Later<'a>> {
+    let again = session.store().get::<Handshaken>().is_some();
+    let cause = match again {
+        true => "already authenticated: a session authenticates once, when it connects",
+        false => "no auth plugin on this peer",
+    };
+    let status = Status::with_code(status::CODE_MTYPE_NOT_ALLOWED, cause);
+    let mut reply = error_reply(msg, status.clone());
+    reply.mtype = MessageType::AuthReply;
+    match socket.try_send(&reply) {
+        Ok(Some(_)) | Err(_) if !again => None,
+        Ok(Some(_)) | Err(_) => Some(Box::pin(std::future::ready(Err(status)))),
+        Ok(None) => Some(Box::pin(async move {
+            let _ = socket.send(&reply).await;
+            if again { Err(status) } else { Ok(()) }
+        })),
+    }
+}
+
 /// Answers a message whose frame was read whole but whose content could not be (DESIGN §8):
 /// a call is answered 400, the pending call a reply answers ends with 400, anything else is
 /// dropped. No plugin or route sees it, and the connection lives on.
@@ -229,19 +256,7 @@ fn dispatch<'a>(
         }
         MessageType::Call => handle_call(session, socket, limit, routes, read_at, msg),
         MessageType::Push => handle_push(session, limit, routes, read_at, msg),
-        MessageType::AuthCall => {
-            let status =
-                Status::with_code(status::CODE_MTYPE_NOT_ALLOWED, "no auth plugin on this peer");
-            let mut reply = error_reply(&msg, status);
-            reply.mtype = MessageType::AuthReply;
-            match socket.try_send(&reply) {
-                Ok(Some(_)) | Err(_) => None,
-                Ok(None) => Some(Box::pin(async move {
-                    let _ = socket.send(&reply).await;
-                    Ok(())
-                })),
-            }
-        }
+        MessageType::AuthCall => auth_call_when_open(session, socket, &msg),
     })
 }
 
