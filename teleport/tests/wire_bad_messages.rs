@@ -192,3 +192,48 @@ async fn go_json_frames_give_gos_body_and_the_session_lives() {
     conn.still_answers(22).await;
     assert_eq!(server.session_count(), 1);
 }
+
+/// A reply whose content is bad ends the call it answers with 400 at once (not at its
+/// deadline), and the session lives on: the next call gets its reply.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_reply_ends_its_call_with_400_and_the_session_lives() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let fake = tokio::spawn(async move {
+        let proto: Arc<dyn Proto> = Arc::new(RawProto::default());
+        let (stream, _) = listener.accept().await.unwrap();
+        let mut conn = Conn { stream, proto, buf: BytesMut::new() };
+        let call = conn.recv().await;
+        let seq = raw_seq(call.seq);
+        conn.send_bytes(&raw_frame(seq.as_bytes(), 2, "", b"k=%zz", b"")).await;
+        let call = conn.recv().await;
+        let mut reply = Message::new(MessageType::Reply, call.seq, "");
+        reply.body_codec = codec::JSON;
+        reply.body = Bytes::from_static(b"3");
+        conn.send(&reply).await;
+        // Hold the connection until the client is done.
+        let _ = conn.stream.read(&mut [0; 1]).await;
+    });
+    let config = PeerConfig { local_ip: "127.0.0.1".into(), ..PeerConfig::default() };
+    let client = Peer::new(config).unwrap();
+    let session = client.dial(&addr).await.unwrap();
+    let err = session.call::<i64>("/math/add", &[1, 2]).await.unwrap_err();
+    assert_eq!(err.code(), 400, "{err}");
+    assert!(err.cause_text().unwrap_or_default().contains("bad percent-escape"), "{err}");
+    assert_eq!(session.call::<i64>("/math/add", &[1, 2]).await, Ok(3));
+    session.close().await;
+    fake.await.unwrap();
+}
+
+/// A seq in base 36, as the raw protocol writes it.
+fn raw_seq(seq: i32) -> String {
+    let digits = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let (mut n, mut out) = (seq.unsigned_abs(), Vec::new());
+    loop {
+        out.insert(0, digits[(n % 36) as usize]);
+        n /= 36;
+        if n == 0 {
+            break String::from_utf8(out).unwrap();
+        }
+    }
+}

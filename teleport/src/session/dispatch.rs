@@ -176,7 +176,6 @@ fn bad_message<'a>(
     mtype: Option<MessageType>,
     error: &ProtoError,
 ) -> Option<Later<'a>> {
-    tracing::warn!(remote = %socket.remote_addr, ?seq, ?mtype, %error, "bad message");
     let status = Status::with_code(status::CODE_BAD_MESSAGE, error.to_string());
     let (seq, answer) = match (seq, mtype) {
         (Some(seq), Some(MessageType::Call)) => (seq, MessageType::Reply),
@@ -190,10 +189,12 @@ fn bad_message<'a>(
             return None;
         }
         _ => {
-            tracing::debug!(remote = %socket.remote_addr, "bad message dropped: no call to answer");
+            // Nothing tells the sender: the log does.
+            tracing::warn!(remote = %socket.remote_addr, ?seq, ?mtype, %error, "bad message dropped");
             return None;
         }
     };
+    tracing::debug!(remote = %socket.remote_addr, seq, %error, "bad message answered 400");
     let mut reply = Message::new(answer, seq, "");
     reply.status = status;
     match socket.try_send(&reply) {
