@@ -149,7 +149,11 @@ async fn garbage_bytes_lose_their_own_connection_only() {
     let (server, _client, session) = pair(routes).await;
     let addr = session.remote_addr().to_string();
     crate::common::eventually(|| server.session_count() == 1).await;
-    for garbage in [&b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"[..], &[0, 0, 0, 2, 1, 2, 3][..]] {
+    for garbage in [
+        &b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"[..],
+        &[0, 0, 0, 2, 1, 2, 3][..],
+        &[0xFF, 0xFF, 0xFF, 0xFF, 0, 1, 0x7f, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9][..],
+    ] {
         let mut raw = TcpStream::connect(&addr).await.unwrap();
         raw.write_all(garbage).await.unwrap();
         let mut rest = Vec::new();
