@@ -38,6 +38,10 @@ pub(crate) fn run<P: Proto>(data: &[u8], make: impl Fn(Limits) -> P) {
                     assert_eq!(src, before, "waiting for more changed the buffer");
                     break;
                 }
+                // A bad message costs its frame only: the next one is read.
+                Err(ProtoError::BadMessage { .. }) => {
+                    assert!(src.len() < before.len(), "a bad message stayed in the buffer");
+                }
                 Err(_) => return,
             }
         }

@@ -55,7 +55,8 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Want)> {
     use Want::Is;
     let mut md5_tampered = Md5::new(b'm').pack(Bytes::from(good_payload())).unwrap().to_vec();
     md5_tampered[3] ^= 0x20;
-    let mut gzip_corrupt = Gzip::new(b'g', 5).pack(Bytes::from(good_payload())).unwrap().to_vec();
+    let gzip_good = Gzip::new(b'g', 5).pack(Bytes::from(good_payload())).unwrap();
+    let mut gzip_corrupt = gzip_good.to_vec();
     let mid = gzip_corrupt.len() / 2;
     gzip_corrupt[mid] ^= 0xFF;
     let md5_of_nothing = Md5::new(b'm').pack(Bytes::new()).unwrap();
@@ -167,6 +168,16 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Want)> {
         ("md5 shorter than a digest", frame(b"m", &[1, 2, 3]), Want::CorruptPayload("md5")),
         ("corrupt gzip", frame(b"g", &gzip_corrupt), Want::CorruptPayload("gzip")),
         (
+            "bytes after the gzip member",
+            frame(b"g", &[&gzip_good[..], b"junk"].concat()),
+            Want::CorruptPayload("gzip"),
+        ),
+        (
+            "a second gzip member",
+            frame(b"g", &[&gzip_good[..], &gzip_good[..]].concat()),
+            Want::CorruptPayload("gzip"),
+        ),
+        (
             "not gzip at all",
             frame(b"g", b"plain text, no gzip header"),
             Want::CorruptPayload("gzip"),
@@ -187,7 +198,21 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Want)> {
     ]
 }
 
+/// The cases whose boundary is broken: the connection closes. Every other case is a frame
+/// read whole, [`ProtoError::BadMessage`]: only that message fails.
+const BOUNDARY_CASES: [&str; 4] =
+    ["length 0", "length 4: the prefix alone", "frame over the limit", "frame of 4 GiB"];
+
+/// What a message-level error holds; any other error as it is.
+fn inner(error: &ProtoError) -> &ProtoError {
+    match error {
+        ProtoError::BadMessage { error, .. } => error,
+        error => error,
+    }
+}
+
 fn check(name: &str, got: &ProtoError, want: &Want) {
+    let got = inner(got);
     match want {
         Want::Is(want) => assert_eq!(got, want, "{name}"),
         Want::CorruptPayload(filter) => assert!(
@@ -208,7 +233,61 @@ fn each_malformed_frame_gives_its_error() {
             Ok(got) => panic!("{name}: decoded {got:?}"),
         }
     }
-    assert_eq!(cases.len(), 34);
+    assert_eq!(cases.len(), 36);
+}
+
+#[test]
+fn only_a_broken_boundary_closes_the_connection() {
+    let proto = RawProto::default();
+    for (name, bytes, _) in cases() {
+        let mut src = BytesMut::from(&bytes[..]);
+        let got = proto.decode(&mut src);
+        let message_level = matches!(got, Err(ProtoError::BadMessage { .. }));
+        assert_eq!(message_level, !BOUNDARY_CASES.contains(&name), "{name}: {got:?}");
+        if message_level {
+            assert!(src.is_empty(), "{name}: the bad frame stayed in the buffer");
+        }
+    }
+}
+
+/// A bad message between two good ones costs itself alone, and carries the seq and type
+/// read before the fault, so that a call can be answered 400.
+#[test]
+fn a_bad_message_costs_itself_alone() {
+    let proto = RawProto::default();
+    let long_meta = [&b"a="[..], &vec![b'b'; DEFAULT_MAX_META - 1]].concat();
+    let bad_frames = [
+        (call(b"2s", 1, b"/a", b"code=0", &long_meta), Some(100), Some(MessageType::Call)),
+        (call(b"3", 3, b"/a", b"code=0", b"a=%zz"), Some(3), Some(MessageType::Push)),
+        (call(b"4", 1, b"/a", b"code=0", b"a=%FF"), Some(4), Some(MessageType::Call)),
+        (call(b"5", 2, b"", b"code=x", b""), Some(5), Some(MessageType::Reply)),
+        (call(b"6", 1, b"/a\xC3\x28", b"", b""), Some(6), Some(MessageType::Call)),
+        (call(b"7", 9, b"/a", b"", b""), Some(7), None),
+        (call(b"1!", 1, b"/a", b"", b""), None, None),
+    ];
+    let good = {
+        let mut good = Message::new(MessageType::Call, 9, "/next");
+        good.body = Bytes::from_static(b"[1]");
+        good.body_codec = b'j';
+        good
+    };
+    let mut src = BytesMut::new();
+    for (bad, _, _) in &bad_frames {
+        proto.encode(&good, &mut src).unwrap();
+        src.extend_from_slice(bad);
+    }
+    proto.encode(&good, &mut src).unwrap();
+    for (_, seq, mtype) in bad_frames {
+        assert_eq!(proto.decode(&mut src), Ok(Some(good.clone())));
+        match proto.decode(&mut src) {
+            Err(ProtoError::BadMessage { seq: got_seq, mtype: got_mtype, .. }) => {
+                assert_eq!((got_seq, got_mtype), (seq, mtype));
+            }
+            got => panic!("{got:?}"),
+        }
+    }
+    assert_eq!(proto.decode(&mut src), Ok(Some(good)));
+    assert!(src.is_empty());
 }
 
 /// Fed one byte at a time, a malformed frame waits quietly until the bad part is buffered,
@@ -241,7 +320,8 @@ fn gzip_expanding_past_a_small_limit_is_refused() {
     big.resize(2000, 0);
     let packed = Gzip::new(b'g', 5).pack(Bytes::from(big)).unwrap();
     let mut src = BytesMut::from(&frame(b"g", &packed)[..]);
-    assert_eq!(proto.decode(&mut src), Err(ProtoError::Xfer(XferError::TooLarge { max: 1024 })));
+    let err = proto.decode(&mut src).unwrap_err();
+    assert_eq!(inner(&err), &ProtoError::Xfer(XferError::TooLarge { max: 1024 }));
 }
 
 fn refused(proto: &RawProto, msg: &Message) -> ProtoError {

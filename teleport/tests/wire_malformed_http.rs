@@ -11,7 +11,7 @@
 mod malformed;
 
 use bytes::{Bytes, BytesMut};
-use malformed::{Case, Want, each_gives_its_error, refused};
+use malformed::{Case, Want, each_gives_its_error, refused, the_next_frame_is_read};
 use teleport::message::MetaError;
 use teleport::proto::{DEFAULT_MAX_FRAME, DEFAULT_MAX_META, HttpProto, Limits};
 use teleport::xfer::{Md5, XferError, XferFilter};
@@ -156,6 +156,19 @@ fn each_malformed_message_gives_its_error() {
     let cases = cases();
     each_gives_its_error(&HttpProto::default(), &cases);
     assert_eq!(cases.len(), 41);
+}
+
+/// Once a request is buffered whole (head and body), a fault inside it fails it alone, with
+/// the seq and type read before the fault: a meta value that is not UTF-8, an unknown
+/// transfer filter, a path that is not UTF-8.
+#[test]
+fn a_bad_message_costs_itself_alone() {
+    let proto = HttpProto::default();
+    let call = MessageType::Call;
+    the_next_frame_is_read(&proto, &request(b"X-Seq: 9\r\nA: \xff\r\n", b"[1]"), 9, call);
+    let unknown = request("X-Seq: 8\r\nX-Content-Encoding: zstd\r\n", b"x");
+    the_next_frame_is_read(&proto, &unknown, 8, call);
+    the_next_frame_is_read(&proto, b"POST /%ff HTTP/1.1\r\nX-Seq: 2\r\n\r\n", 2, call);
 }
 
 /// What HTTP clients may send and Go's writer never does is read all the same.

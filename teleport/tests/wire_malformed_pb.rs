@@ -7,7 +7,10 @@
 mod malformed;
 
 use bytes::BytesMut;
-use malformed::{Case, Want, each_gives_its_error, frame, framing_cases, limits_hold};
+use malformed::{
+    BOUNDARY_CASES, Case, Want, each_gives_its_error, frame, framing_cases, limits_hold,
+    only_broken_boundaries_close, the_next_frame_is_read,
+};
 use teleport::message::MetaError;
 use teleport::proto::{DEFAULT_MAX_META, ProtobufProto};
 use teleport::{Message, MessageType, Proto, ProtoError};
@@ -99,6 +102,21 @@ fn each_malformed_frame_gives_its_error() {
     let cases = cases();
     each_gives_its_error(&ProtobufProto::default(), &cases);
     assert_eq!(cases.len(), 25);
+}
+
+#[test]
+fn only_a_broken_boundary_closes_the_connection() {
+    only_broken_boundaries_close(&ProtobufProto::default(), &cases(), &BOUNDARY_CASES);
+}
+
+/// A bad meta escape and a service method that is not UTF-8, with the seq and type read
+/// before them: the call is answered 400 and the next frame is read.
+#[test]
+fn a_bad_message_costs_itself_alone() {
+    let proto = ProtobufProto::default();
+    let bad = frame(b"", &[int(1, 4), int(2, 3), bytes(5, b"a=%zz")].concat());
+    the_next_frame_is_read(&proto, &bad, 4, MessageType::Push);
+    the_next_frame_is_read(&proto, &with(3, bytes(3, b"/\xff")), 1, MessageType::Call);
 }
 
 #[test]

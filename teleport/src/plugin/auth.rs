@@ -10,7 +10,12 @@
 //! of an unauthenticated session ever runs. A refused session is closed once the refusal is
 //! written; the client's dial then fails with the checker's status. A client that sends
 //! anything but an `AUTH_CALL` first, or nothing within the auth timeout (5 s by default), is
-//! refused with 401 and closed.
+//! refused with 401 and closed. A session authenticates once: a second `AUTH_CALL` on an
+//! open session is answered 405 (cause "already authenticated") and the session is closed.
+//!
+//! Failed attempts are limited per remote IP ([`Checker::max_failures`], by default 10 within
+//! a minute): past the limit, a connection from that IP is answered 401 at once, without
+//! running the checker, until the window ends.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -43,11 +48,15 @@
 //! To a client that calls before authenticating, Go answers with an `AUTH_REPLY` 401 that
 //! the client cannot match to its call; we answer the call itself with a `REPLY` 401.
 
+use std::collections::HashMap;
 use std::future::Future;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use parking_lot::Mutex;
+use tokio::time::Instant;
 
 use crate::codec::{DecodeBody, EncodeBody, encode_to_bytes};
 use crate::message::{Message, MessageType, Meta};
@@ -58,6 +67,14 @@ use crate::transport::BoxFuture;
 
 /// How long each side waits for the other's auth message, by default.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Failed auth attempts allowed from one remote IP within [`DEFAULT_FAILURE_WINDOW`], by
+/// default.
+pub const DEFAULT_MAX_FAILURES: u32 = 10;
+/// The window in which [`DEFAULT_MAX_FAILURES`] failed attempts are allowed, by default.
+pub const DEFAULT_FAILURE_WINDOW: Duration = Duration::from_secs(60);
+/// The most remote IPs whose failures are remembered at once; past it the oldest record is
+/// forgotten, so that many addresses cannot grow the table without bound.
+const MAX_TRACKED_IPS: usize = 10_000;
 
 type BearerFn = dyn Fn(Session, u8) -> BoxFuture<'static, Result<Bytes, Status>> + Send + Sync;
 type CheckerFn =
@@ -160,6 +177,7 @@ pub struct Checker {
     check: Arc<CheckerFn>,
     codec: Option<u8>,
     timeout: Duration,
+    failures: Arc<Failures>,
 }
 
 impl Checker {
@@ -182,7 +200,7 @@ impl Checker {
                 let checked = f(session, credentials);
                 Box::pin(async move { encode(&checked.await?, codec) })
             });
-        Checker { check, codec: None, timeout: DEFAULT_TIMEOUT }
+        Checker { check, codec: None, timeout: DEFAULT_TIMEOUT, failures: Arc::default() }
     }
 
     /// The codec of the reply (default: the codec the credentials came in).
@@ -198,7 +216,50 @@ impl Checker {
         self
     }
 
+    /// Limits failed attempts per remote IP: at most `max` within `window`, a window that
+    /// starts at the first failure of that IP (default [`DEFAULT_MAX_FAILURES`] within
+    /// [`DEFAULT_FAILURE_WINDOW`]; `max` 0 turns the limit off). Past the limit, a connection
+    /// from that IP has its first message answered 401 at once, without running the checker,
+    /// and is closed, until the window ends. A success forgets the IP's failures. A failure
+    /// is any refusal: the checker's, a first message that is not an `AUTH_CALL`, or no
+    /// credentials in time. IPv6 addresses count per /64, the block one host usually holds;
+    /// sessions without an IP (Unix sockets, memory pipes) are not limited.
+    pub fn max_failures(mut self, max: u32, window: Duration) -> Self {
+        self.failures = Arc::new(Failures::new(max, window));
+        self
+    }
+
     async fn check(&self, session: &Session) -> HookResult {
+        let ip = session.remote_addr().ip().map(ip_key);
+        if let Some(refusal) = ip.and_then(|ip| self.failures.refusal(ip)) {
+            return self.refuse_at_once(session, refusal).await;
+        }
+        let outcome = self.check_credentials(session).await;
+        if let Some(ip) = ip {
+            self.failures.record(ip, outcome.is_ok());
+        }
+        outcome
+    }
+
+    /// Answers the first message with `refusal` (without running the checker) and fails.
+    async fn refuse_at_once(&self, session: &Session, refusal: Status) -> HookResult {
+        if let Ok(first) = session.handshake_recv(self.timeout).await {
+            let mtype = match first.mtype {
+                MessageType::AuthCall => Some(MessageType::AuthReply),
+                MessageType::Call => Some(MessageType::Reply),
+                _ => None,
+            };
+            if let Some(mtype) = mtype {
+                let mut reply = Message::new(mtype, first.seq, "");
+                reply.status = refusal.clone();
+                reply.xfer_pipe = first.xfer_pipe;
+                let _ = session.handshake_send(&reply).await;
+            }
+        }
+        Err(refusal)
+    }
+
+    async fn check_credentials(&self, session: &Session) -> HookResult {
         let first = session.handshake_recv(self.timeout).await.map_err(|s| {
             if s.code() == status::CODE_HANDLE_TIMEOUT {
                 unauthorized(format!("no AUTH_CALL within {:?}", self.timeout))
@@ -268,4 +329,84 @@ fn encode(value: &(impl EncodeBody + ?Sized), codec: u8) -> Result<Bytes, Status
 
 fn unauthorized(cause: impl Into<String>) -> Status {
     Status::with_code(status::CODE_UNAUTHORIZED, cause)
+}
+
+/// The IP that failures are counted under: IPv4 as it is (also when mapped into IPv6), IPv6
+/// by its /64 prefix.
+fn ip_key(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
+        v4 => v4,
+    }
+}
+
+/// Failed auth attempts per remote IP, shared by the clones of a checker.
+#[derive(Debug)]
+struct Failures {
+    max: u32,
+    window: Duration,
+    by_ip: Mutex<HashMap<IpAddr, Record>>,
+}
+
+/// One IP's failures in its current window.
+#[derive(Clone, Copy, Debug)]
+struct Record {
+    since: Instant,
+    count: u32,
+}
+
+impl Default for Failures {
+    fn default() -> Self {
+        Failures::new(DEFAULT_MAX_FAILURES, DEFAULT_FAILURE_WINDOW)
+    }
+}
+
+impl Failures {
+    fn new(max: u32, window: Duration) -> Self {
+        Failures { max, window, by_ip: Mutex::default() }
+    }
+
+    /// The refusal for `ip` when it has used up its failures in the current window.
+    fn refusal(&self, ip: IpAddr) -> Option<Status> {
+        if self.max == 0 {
+            return None;
+        }
+        let record = *self.by_ip.lock().get(&ip)?;
+        let ends = record.since + self.window;
+        if record.count < self.max || Instant::now() >= ends {
+            return None;
+        }
+        let left = ends.saturating_duration_since(Instant::now()).as_secs() + 1;
+        Some(unauthorized(format!(
+            "too many failed auth attempts from {ip}: {} within {:?}; retry in {left} s",
+            record.count, self.window
+        )))
+    }
+
+    /// Notes the outcome of an attempt from `ip`.
+    fn record(&self, ip: IpAddr, ok: bool) {
+        if self.max == 0 {
+            return;
+        }
+        let mut by_ip = self.by_ip.lock();
+        if ok {
+            by_ip.remove(&ip);
+            return;
+        }
+        let now = Instant::now();
+        if by_ip.len() >= MAX_TRACKED_IPS && !by_ip.contains_key(&ip) {
+            by_ip.retain(|_, r| now < r.since + self.window);
+            if by_ip.len() >= MAX_TRACKED_IPS {
+                let oldest = by_ip.iter().min_by_key(|(_, r)| r.since).map(|(ip, _)| *ip);
+                if let Some(oldest) = oldest {
+                    by_ip.remove(&oldest);
+                }
+            }
+        }
+        let record = by_ip.entry(ip).or_insert(Record { since: now, count: 0 });
+        if now >= record.since + self.window {
+            *record = Record { since: now, count: 0 };
+        }
+        record.count = record.count.saturating_add(1);
+    }
 }

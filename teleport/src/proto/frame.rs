@@ -8,12 +8,14 @@
 //! Go eRPC's raw protocol counts the prefix's own 4 bytes in the length; its json and
 //! protobuf protocols count only what follows the prefix. Everything else is common: the
 //! limits, checked from the prefix before anything is allocated; the bounded reservation
-//! while a frame is incomplete; and the promise that a failed encode appends nothing.
+//! while a frame is incomplete; the promise that a failed encode appends nothing; and the
+//! line between a broken boundary and a bad message: once a frame is taken whole from the
+//! buffer, whatever fails inside it is [`ProtoError::BadMessage`].
 
 use bytes::{BufMut, Bytes, BytesMut};
 
 use super::{Cursor, Limits, ProtoError};
-use crate::message::Message;
+use crate::message::{Message, MessageType};
 use crate::xfer::{XferPipe, XferRegistry};
 
 /// The most the decoder reserves beyond what is buffered while a frame is incomplete.
@@ -28,6 +30,21 @@ pub(crate) struct Framing {
     /// The fewest bytes an unfiltered payload may hold; a shorter one is
     /// [`ProtoError::FrameTooShort`].
     pub(crate) min_payload: usize,
+}
+
+/// The header fields a payload reader got before it failed: what lets the read loop answer
+/// the message it could not read.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Heard {
+    pub(crate) seq: Option<i32>,
+    pub(crate) mtype: Option<MessageType>,
+}
+
+impl Heard {
+    /// `error` as the failure of this message alone.
+    pub(crate) fn fault(self, error: ProtoError) -> ProtoError {
+        ProtoError::BadMessage { seq: self.seq, mtype: self.mtype, error: Box::new(error) }
+    }
 }
 
 impl Framing {
@@ -88,14 +105,15 @@ impl Framing {
         Ok(())
     }
 
-    /// Takes one whole frame from the front of `src` and reads its payload with `payload`,
-    /// or returns `Ok(None)` and leaves `src` as it is until one is buffered.
+    /// Takes one whole frame from the front of `src` and reads its payload with `payload`
+    /// (which notes in [`Heard`] the seq and type as soon as it has them), or returns
+    /// `Ok(None)` and leaves `src` as it is until one is buffered.
     pub(crate) fn decode(
         self,
         limits: &Limits,
         filters: &XferRegistry,
         src: &mut BytesMut,
-        payload: impl FnOnce(Bytes) -> Result<Message, ProtoError>,
+        payload: impl FnOnce(Bytes, &mut Heard) -> Result<Message, ProtoError>,
     ) -> Result<Option<Message>, ProtoError> {
         let Some(prefix) = src.get(..4) else {
             return Ok(None);
@@ -115,9 +133,13 @@ impl Framing {
             src.reserve((total - src.len()).min(MAX_RESERVE_AHEAD));
             return Ok(None);
         }
+        // From here on the frame's boundary is known and it has left the buffer: whatever
+        // fails inside it fails this message only.
         let frame = src.split_to(total).freeze();
-        let (xfer_pipe, plain) = self.unwrap_payload(limits, filters, frame, len)?;
-        let mut msg = payload(plain)?;
+        let mut heard = Heard::default();
+        let (xfer_pipe, plain) =
+            self.unwrap_payload(limits, filters, frame, len).map_err(|e| heard.fault(e))?;
+        let mut msg = payload(plain, &mut heard).map_err(|e| heard.fault(e))?;
         msg.xfer_pipe = xfer_pipe;
         Ok(Some(msg))
     }

@@ -78,9 +78,12 @@ pub(crate) const MAX_META_HEADERS: usize = 128;
 /// # Refused
 ///
 /// A PUSH cannot be written ([`ProtoError::Unsupported`]: the runtime answers the push
-/// with 104 Write Failed) and an incoming `X-Mtype: 3` is refused the same way, which
-/// closes the connection: HTTP has no one-way message. Chunked (or any) `Transfer-Encoding`
-/// is refused; a body is as long as its `Content-Length` (none means empty). The head (start
+/// with 104 Write Failed): HTTP has no one-way message. A message is buffered whole before
+/// its content is read, so a request whose content is bad (an `X-Mtype: 3`, a meta value
+/// that is not UTF-8, an unknown filter...) is [`ProtoError::BadMessage`], answered 400 Bad
+/// Message, and the connection lives on; what keeps the stream from being split into
+/// messages (a head that does not parse, a bad or oversized `Content-Length`, a
+/// `Transfer-Encoding`) closes it. Chunked (or any) `Transfer-Encoding` is refused; a body is as long as its `Content-Length` (none means empty). The head (start
 /// line and headers) may take [`Limits::max_meta`] plus 4 KiB, the meta headers (counted as
 /// `Name: value` lines) [`Limits::max_meta`] and 128 lines, and the body
 /// [`Limits::max_frame`], checked from `Content-Length` before anything is allocated for it.

@@ -25,7 +25,7 @@ pub use raw::RawProto;
 
 pub(crate) use cursor::Cursor;
 
-use crate::message::{Message, MetaError};
+use crate::message::{Message, MessageType, MetaError};
 use crate::xfer::XferError;
 
 /// The default largest frame, read or written: 4 MiB.
@@ -52,8 +52,10 @@ impl Default for Limits {
 
 /// Why a frame could not be read or written.
 ///
-/// Every variant is the peer's (or the caller's) fault, never a bug of ours: a connection that
-/// reads one of these closes; a write that fails with one is answered 104 Write Failed.
+/// Every variant is the peer's (or the caller's) fault, never a bug of ours. A write that
+/// fails with one is answered 104 Write Failed. On reading, [`ProtoError::BadMessage`] fails
+/// one message and the connection lives on; every other variant means the stream can no
+/// longer be split into frames, and the connection closes.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ProtoError {
@@ -128,6 +130,19 @@ pub enum ProtoError {
         /// The limit.
         max: usize,
     },
+    /// A frame was taken whole from the stream, but what it holds could not be read (a bad
+    /// header field, meta, status, transfer filter or payload): only this message fails.
+    /// The read loop answers a call whose seq was read with 400 Bad Message, ends the
+    /// pending call a reply answers with 400, and drops anything else; then it reads on.
+    #[error("bad message{}: {error}", seq.map(|seq| format!(" (seq {seq})")).unwrap_or_default())]
+    BadMessage {
+        /// The seq, when it could be read.
+        seq: Option<i32>,
+        /// The message type, when it could be read.
+        mtype: Option<MessageType>,
+        /// What could not be read (never itself a `BadMessage`).
+        error: Box<ProtoError>,
+    },
     /// The protocol cannot carry this message or feature (the http protocol: a PUSH, chunked
     /// transfer-encoding, an HTTP status other than 200 and 299...).
     #[error("the {proto} protocol does not support {what}")]
@@ -150,5 +165,13 @@ pub trait Proto: Send + Sync + 'static {
     /// Takes one whole frame from the front of `src`, or returns `Ok(None)` and leaves `src`
     /// as it is until one is buffered. Limits are checked from the length prefix before
     /// anything is allocated for the frame.
+    ///
+    /// Two kinds of failure are kept apart, so that a bad message costs that message only:
+    ///
+    /// - The boundary is broken (a length prefix under the header or over the limit, a head
+    ///   that never ends): any other variant, and the stream cannot be read on.
+    /// - The frame was taken from `src` whole, but its content is bad:
+    ///   [`ProtoError::BadMessage`], carrying the seq and type when they could be read, and
+    ///   the next frame can be decoded from what is left in `src`.
     fn decode(&self, src: &mut BytesMut) -> Result<Option<Message>, ProtoError>;
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use bytes::{Bytes, BytesMut};
 use prost::Message as _;
 
-use super::frame::Framing;
+use super::frame::{Framing, Heard};
 use super::{Limits, Proto, ProtoError};
 use crate::message::{Message, MessageType, Meta};
 use crate::status::Status;
@@ -101,12 +101,14 @@ impl ProtobufProto {
         payload.encode(dst).map_err(|e| ProtoError::Malformed(format!("protobuf: {e}")))
     }
 
-    fn decode_payload(&self, payload: Bytes) -> Result<Message, ProtoError> {
+    fn decode_payload(&self, payload: Bytes, heard: &mut Heard) -> Result<Message, ProtoError> {
         let fields = Payload::decode(payload)
             .map_err(|e| ProtoError::Malformed(format!("protobuf: {e}")))?;
+        heard.seq = Some(fields.seq);
         let mtype = u8::try_from(fields.mtype)
             .map_err(|_| ProtoError::Malformed(format!("message type {}", fields.mtype)))?;
         let mtype = MessageType::from_u8(mtype).ok_or(ProtoError::UnknownMessageType(mtype))?;
+        heard.mtype = Some(mtype);
         let service_method = String::from_utf8(fields.service_method.to_vec())
             .map_err(|_| ProtoError::ServiceMethodNotUtf8)?;
         let status = Status::decode(&fields.status).map_err(ProtoError::BadStatus)?;
@@ -139,7 +141,9 @@ impl Proto for ProtobufProto {
     }
 
     fn decode(&self, src: &mut BytesMut) -> Result<Option<Message>, ProtoError> {
-        FRAMING.decode(&self.limits, &self.filters, src, |payload| self.decode_payload(payload))
+        FRAMING.decode(&self.limits, &self.filters, src, |payload, heard| {
+            self.decode_payload(payload, heard)
+        })
     }
 }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use bytes::{BufMut, BytesMut};
 
-use super::frame::Framing;
+use super::frame::{Framing, Heard};
 use super::{Cursor, Limits, Proto, ProtoError};
 use crate::message::{Message, MessageType, Meta};
 use crate::status::Status;
@@ -66,11 +66,13 @@ impl RawProto {
         Ok(())
     }
 
-    fn decode_payload(&self, mut cursor: Cursor) -> Result<Message, ProtoError> {
+    fn decode_payload(&self, mut cursor: Cursor, heard: &mut Heard) -> Result<Message, ProtoError> {
         let seq_len = cursor.u8("seq length")?;
         let seq = decode_seq(&cursor.take(usize::from(seq_len), "seq")?)?;
+        heard.seq = Some(seq);
         let mtype = cursor.u8("message type")?;
         let mtype = MessageType::from_u8(mtype).ok_or(ProtoError::UnknownMessageType(mtype))?;
+        heard.mtype = Some(mtype);
         let method_len = cursor.u8("service method length")?;
         let method = cursor.take(usize::from(method_len), "service method")?;
         let service_method =
@@ -107,8 +109,8 @@ impl Proto for RawProto {
     }
 
     fn decode(&self, src: &mut BytesMut) -> Result<Option<Message>, ProtoError> {
-        FRAMING.decode(&self.limits, &self.filters, src, |payload| {
-            self.decode_payload(Cursor::new(payload))
+        FRAMING.decode(&self.limits, &self.filters, src, |payload, heard| {
+            self.decode_payload(Cursor::new(payload), heard)
         })
     }
 }

@@ -16,10 +16,12 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
 // Tokio's clock, so that the frame deadline follows paused test time.
 use tokio::time::Instant;
 
+use super::handshake::Handshaken;
 use super::{Session, inherit};
 use crate::cancel::Cancel;
 use crate::context::{CallCtx, Incoming, META_TIMEOUT, PushCtx, ROUTE_CANCEL};
 use crate::message::{Message, MessageType};
+use crate::proto::ProtoError;
 use crate::router::{Handling, PushRoute, RouteSnapshot};
 use crate::socket::{SendError, Socket};
 use crate::status::{self, Status};
@@ -33,7 +35,7 @@ enum Ended {
     Closed,
     Eof,
     Io(std::io::Error),
-    Malformed(crate::proto::ProtoError),
+    Malformed(ProtoError),
     FrameTimeout,
     Aged,
     Refused(Status),
@@ -95,6 +97,13 @@ async fn read_frames(session: &Session, socket: &Arc<Socket>, mut reader: BoxRea
                     }
                 }
                 Ok(None) => break,
+                Err(ProtoError::BadMessage { seq, mtype, error }) => {
+                    if let Some(later) = bad_message(socket, seq, mtype, &error) {
+                        if let Err(status) = later.await {
+                            return Ended::Refused(status);
+                        }
+                    }
+                }
                 Err(e) => return Ended::Malformed(e),
             }
         }
@@ -132,6 +141,71 @@ async fn read_frames(session: &Session, socket: &Arc<Socket>, mut reader: BoxRea
                 Err(ended) => return ended,
             },
         }
+    }
+}
+
+/// An `AUTH_CALL` on an open session is answered 405. After an auth handshake it is a second
+/// attempt (a session authenticates once), and the connection closes once the answer is
+/// written; on a session that opened without one, the peer has no auth plugin.
+fn auth_call_when_open<'a>(
+    session: &Session,
+    socket: &'a Socket,
+    msg: &Message,
+) -> Option<Later<'a>> {
+    let again = session.store().get::<Handshaken>().is_some();
+    let cause = match again {
+        true => "already authenticated: a session authenticates once, when it connects",
+        false => "no auth plugin on this peer",
+    };
+    let status = Status::with_code(status::CODE_MTYPE_NOT_ALLOWED, cause);
+    let mut reply = error_reply(msg, status.clone());
+    reply.mtype = MessageType::AuthReply;
+    match socket.try_send(&reply) {
+        Ok(Some(_)) | Err(_) if !again => None,
+        Ok(Some(_)) | Err(_) => Some(Box::pin(std::future::ready(Err(status)))),
+        Ok(None) => Some(Box::pin(async move {
+            let _ = socket.send(&reply).await;
+            if again { Err(status) } else { Ok(()) }
+        })),
+    }
+}
+
+/// Answers a message whose frame was read whole but whose content could not be (DESIGN §8):
+/// a call is answered 400, the pending call a reply answers ends with 400, anything else is
+/// dropped. No plugin or route sees it, and the connection lives on.
+fn bad_message<'a>(
+    socket: &'a Socket,
+    seq: Option<i32>,
+    mtype: Option<MessageType>,
+    error: &ProtoError,
+) -> Option<Later<'a>> {
+    let status = Status::with_code(status::CODE_BAD_MESSAGE, error.to_string());
+    let (seq, answer) = match (seq, mtype) {
+        (Some(seq), Some(MessageType::Call)) => (seq, MessageType::Reply),
+        (Some(seq), Some(MessageType::AuthCall)) => (seq, MessageType::AuthReply),
+        (Some(seq), Some(MessageType::Reply | MessageType::AuthReply)) => {
+            if let Some(slot) = socket.pending.take(seq) {
+                let mut reply = Message::new(MessageType::Reply, seq, "");
+                reply.status = status;
+                let _ = slot.send(Ok(reply));
+            }
+            return None;
+        }
+        _ => {
+            // Nothing tells the sender: the log does.
+            tracing::warn!(remote = %socket.remote_addr, ?seq, ?mtype, %error, "bad message dropped");
+            return None;
+        }
+    };
+    tracing::debug!(remote = %socket.remote_addr, seq, %error, "bad message answered 400");
+    let mut reply = Message::new(answer, seq, "");
+    reply.status = status;
+    match socket.try_send(&reply) {
+        Ok(Some(_)) | Err(_) => None,
+        Ok(None) => Some(Box::pin(async move {
+            let _ = socket.send(&reply).await;
+            Ok(())
+        })),
     }
 }
 
@@ -191,19 +265,7 @@ fn dispatch<'a>(
         }
         MessageType::Call => handle_call(session, socket, limit, routes, read_at, msg),
         MessageType::Push => handle_push(session, socket, limit, routes, read_at, msg),
-        MessageType::AuthCall => {
-            let status =
-                Status::with_code(status::CODE_MTYPE_NOT_ALLOWED, "no auth plugin on this peer");
-            let mut reply = error_reply(&msg, status);
-            reply.mtype = MessageType::AuthReply;
-            match socket.try_send(&reply) {
-                Ok(Some(_)) | Err(_) => None,
-                Ok(None) => Some(Box::pin(async move {
-                    let _ = socket.send(&reply).await;
-                    Ok(())
-                })),
-            }
-        }
+        MessageType::AuthCall => auth_call_when_open(session, socket, &msg),
     })
 }
 

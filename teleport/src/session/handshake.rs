@@ -10,6 +10,11 @@ use crate::message::Message;
 use crate::socket::Socket;
 use crate::status::Status;
 
+/// Kept in the store of a session whose connect plugins took a message from the other side
+/// (an auth handshake), so that a later `AUTH_CALL` is refused: a session authenticates once.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Handshaken;
+
 impl Session {
     fn setup_socket(&self) -> Result<std::sync::Arc<Socket>, Status> {
         self.inner.socket.read().clone().filter(|s| !s.is_closed()).ok_or_else(conn_closed)
@@ -46,7 +51,10 @@ impl Session {
     pub async fn handshake_recv(&self, timeout: Duration) -> Result<Message, Status> {
         let socket = self.setup_socket()?;
         match tokio::time::timeout(timeout, socket.next_early()).await {
-            Ok(Some(msg)) => Ok(msg),
+            Ok(Some(msg)) => {
+                self.store().insert(Handshaken);
+                Ok(msg)
+            }
             Ok(None) => Err(conn_closed()),
             Err(_) => Err(call_timeout()),
         }

@@ -4,7 +4,7 @@ use std::io::{Read, Write};
 
 use bytes::Bytes;
 use flate2::Compression;
-use flate2::read::GzDecoder;
+use flate2::bufread::GzDecoder;
 use flate2::write::GzEncoder;
 
 use super::{XferError, XferFilter};
@@ -12,7 +12,9 @@ use super::{XferError, XferFilter};
 /// Gzip compression of the payload.
 ///
 /// Unpacking stops with [`XferError::TooLarge`] as soon as the output would pass the limit,
-/// so a small frame cannot expand into a huge allocation.
+/// so a small frame cannot expand into a huge allocation. A payload is exactly one gzip
+/// member, as Go writes it: bytes after the member (a second member, or anything else) are
+/// [`XferError::Corrupt`], never silently dropped.
 #[derive(Clone, Debug)]
 pub struct Gzip {
     id: u8,
@@ -48,15 +50,22 @@ impl XferFilter for Gzip {
     fn unpack(&self, src: Bytes, max_len: usize) -> Result<Bytes, XferError> {
         let limit = u64::try_from(max_len).unwrap_or(u64::MAX).saturating_add(1);
         let mut out = Vec::with_capacity(src.len().saturating_mul(2).min(max_len));
-        GzDecoder::new(&src[..])
-            .take(limit)
-            .read_to_end(&mut out)
-            .map_err(|e| XferError::Corrupt { filter: "gzip", reason: e.to_string() })?;
+        // Read from the slice itself, so that what the member leaves unread stays in it.
+        let mut decoder = GzDecoder::new(&src[..]);
+        (&mut decoder).take(limit).read_to_end(&mut out).map_err(|e| corrupt(e.to_string()))?;
         if out.len() > max_len {
             return Err(XferError::TooLarge { max: max_len });
         }
-        Ok(out.into())
+        match decoder.into_inner() {
+            [] => Ok(out.into()),
+            [0x1F, 0x8B, ..] => Err(corrupt("a second gzip member follows the first".into())),
+            rest => Err(corrupt(format!("trailing bytes after the gzip member: {}", rest.len()))),
+        }
     }
+}
+
+fn corrupt(reason: String) -> XferError {
+    XferError::Corrupt { filter: "gzip", reason }
 }
 
 #[cfg(test)]
@@ -78,6 +87,25 @@ mod tests {
         let packed = gz.pack(Bytes::from(vec![0u8; 10 << 20])).unwrap();
         assert!(packed.len() < 64 << 10);
         assert_eq!(gz.unpack(packed, 4 << 20), Err(XferError::TooLarge { max: 4 << 20 }));
+    }
+
+    #[test]
+    fn bytes_after_the_member_are_corrupt() {
+        let gz = Gzip::new(b'g', 5);
+        let member = gz.pack(Bytes::from_static(b"first")).unwrap();
+        let corrupt = |reason: &str| XferError::Corrupt { filter: "gzip", reason: reason.into() };
+        let trailing = Bytes::from([&member[..], b"junk"].concat());
+        assert_eq!(
+            gz.unpack(trailing, 1024),
+            Err(corrupt("trailing bytes after the gzip member: 4"))
+        );
+        let zeros = Bytes::from([&member[..], &[0]].concat());
+        assert_eq!(gz.unpack(zeros, 1024), Err(corrupt("trailing bytes after the gzip member: 1")));
+        let second = gz.pack(Bytes::from_static(b"second")).unwrap();
+        let two = Bytes::from([&member[..], &second[..]].concat());
+        let err = corrupt("a second gzip member follows the first");
+        assert_eq!(gz.unpack(two, 1024), Err(err));
+        assert_eq!(gz.unpack(member, 1024).unwrap(), &b"first"[..]);
     }
 
     #[test]

@@ -4,8 +4,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use bytes::BytesMut;
 use teleport::plugin::auth::{Bearer, Checker, Granted};
-use teleport::{CallCtx, Peer, PeerConfig, Session, SessionState, Status, codec};
+use teleport::{
+    CallCtx, MessageType, Peer, PeerConfig, Proto, RawProto, Session, SessionState, Status, codec,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpSocket;
 
 use crate::common::{RawClient, config, eventually, go_frame, wait_state};
 
@@ -175,4 +180,101 @@ async fn the_bearer_runs_again_on_every_redial() {
     let mut state = session.watch_state();
     state.wait_for(|s| *s == SessionState::Connected).await.unwrap();
     assert!(session.store().get::<Granted>().is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_auth_call_is_refused_and_closes_the_session() {
+    let (server, addr, runs) = server(go_checker()).await;
+    let mut go = RawClient::connect(&addr).await;
+    go.send(&go_frame("auth_call")).await;
+    assert_eq!(go.recv().await.unwrap(), go_frame("auth_reply_pass"));
+    go.send(&go_frame("auth_call")).await;
+    let mut reply = BytesMut::from(&go.recv().await.unwrap()[..]);
+    let reply = RawProto::default().decode(&mut reply).unwrap().unwrap();
+    assert_eq!((reply.mtype, reply.status.code()), (MessageType::AuthReply, 405));
+    let cause = reply.status.cause_text().unwrap_or_default();
+    assert!(cause.contains("already authenticated"), "{cause}");
+    go.wait_closed().await;
+    eventually(|| server.session_count() == 0).await;
+    assert_eq!(runs.load(Ordering::SeqCst), 0);
+}
+
+/// Go's checker, counting its runs.
+fn counted_checker() -> (Checker, Arc<AtomicUsize>) {
+    let checks = Arc::new(AtomicUsize::new(0));
+    let counted = checks.clone();
+    let checker = Checker::new(move |session: Session, info: String| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        async move {
+            if info != "client-auth-info-12345" {
+                return Err(Status::new(403, "auth fail").cause("auth fail detail"));
+            }
+            session.store().insert(User(info));
+            Ok("pass")
+        }
+    });
+    (checker, checks)
+}
+
+async fn dial_code(addr: &str, info: &'static str) -> i32 {
+    let client = Peer::builder(config()).plugin(go_bearer(info)).build().unwrap();
+    match client.dial(addr).await {
+        Ok(session) => {
+            session.close().await;
+            0
+        }
+        Err(status) => status.code(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_attempts_are_limited_per_remote_ip() {
+    let (checker, checks) = counted_checker();
+    let checker = checker.max_failures(2, Duration::from_secs(3600));
+    let (_server, addr, _runs) = server(checker).await;
+    assert_eq!(dial_code(&addr, "wrong").await, 403);
+    assert_eq!(dial_code(&addr, "wrong").await, 403);
+    // The limit is reached: even good credentials are refused at once, unchecked.
+    let client = Peer::builder(config()).plugin(go_bearer("client-auth-info-12345")).build();
+    let err = client.unwrap().dial(&addr).await.unwrap_err();
+    assert_eq!(err.code(), 401, "{err}");
+    let cause = err.cause_text().unwrap_or_default();
+    assert!(cause.contains("too many failed auth attempts from 127.0.0.1"), "{cause}");
+    assert_eq!(checks.load(Ordering::SeqCst), 2);
+    // A Go client gets the refusal as the answer to its AUTH_CALL, and is closed.
+    let mut go = RawClient::connect(&addr).await;
+    go.send(&go_frame("auth_call")).await;
+    let mut reply = BytesMut::from(&go.recv().await.unwrap()[..]);
+    let reply = RawProto::default().decode(&mut reply).unwrap().unwrap();
+    assert_eq!((reply.mtype, reply.status.code()), (MessageType::AuthReply, 401));
+    go.wait_closed().await;
+    // Another address is not limited.
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+    let mut other = socket.connect(addr.parse().unwrap()).await.unwrap();
+    other.write_all(&go_frame("auth_call")).await.unwrap();
+    let mut reply = vec![0; go_frame("auth_reply_pass").len()];
+    let read = tokio::time::timeout(Duration::from_secs(20), other.read_exact(&mut reply));
+    read.await.expect("no answer in time").unwrap();
+    assert_eq!(reply, go_frame("auth_reply_pass"));
+    assert_eq!(checks.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_success_forgets_the_failures_and_zero_turns_the_limit_off() {
+    let (checker, checks) = counted_checker();
+    let (_server, addr, _runs) = server(checker.max_failures(2, Duration::from_secs(3600))).await;
+    assert_eq!(dial_code(&addr, "wrong").await, 403);
+    assert_eq!(dial_code(&addr, "client-auth-info-12345").await, 0);
+    assert_eq!(dial_code(&addr, "wrong").await, 403);
+    assert_eq!(dial_code(&addr, "client-auth-info-12345").await, 0);
+    assert_eq!(checks.load(Ordering::SeqCst), 4);
+
+    let (checker, checks) = counted_checker();
+    let (_server, addr, _runs) = server(checker.max_failures(0, Duration::from_secs(3600))).await;
+    for _ in 0..3 {
+        assert_eq!(dial_code(&addr, "wrong").await, 403);
+    }
+    assert_eq!(dial_code(&addr, "client-auth-info-12345").await, 0);
+    assert_eq!(checks.load(Ordering::SeqCst), 4);
 }

@@ -169,7 +169,7 @@ async fn garbage_bytes_lose_their_own_connection_only() {
     for garbage in [
         &b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"[..],
         &[0, 0, 0, 2, 1, 2, 3][..],
-        &[0, 0, 0, 20, 0, 1, 0x7f, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9][..],
+        &[0xFF, 0xFF, 0xFF, 0xFF, 0, 1, 0x7f, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9][..],
     ] {
         let mut raw = TcpStream::connect(&addr).await.unwrap();
         raw.write_all(garbage).await.unwrap();

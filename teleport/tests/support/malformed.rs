@@ -57,9 +57,25 @@ fn truncated(field: &'static str) -> ProtoError {
     ProtoError::Truncated { field }
 }
 
+/// The framing cases whose boundary is broken: the connection closes. Every other case is
+/// a frame read whole, [`ProtoError::BadMessage`].
+pub(crate) const BOUNDARY_CASES: [&str; 3] =
+    ["length 0", "prefix over the limit", "prefix of 4 GiB"];
+
+/// What a message-level error holds; any other error as it is.
+pub(crate) fn inner(error: ProtoError) -> ProtoError {
+    match error {
+        ProtoError::BadMessage { error, .. } => {
+            assert!(!matches!(*error, ProtoError::BadMessage { .. }), "nested: {error:?}");
+            *error
+        }
+        error => error,
+    }
+}
+
 fn check(proto: &dyn Proto, name: &str, got: Result<Option<Message>, ProtoError>, want: &Want) {
     let proto = proto.name();
-    match (got, want) {
+    match (got.map_err(inner), want) {
         (Err(got), Want::Is(want)) => assert_eq!(&got, want, "{proto}: {name}"),
         (Err(got), Want::Malformed) => {
             assert!(matches!(got, ProtoError::Malformed(_)), "{proto}: {name}: {got:?}")
@@ -70,9 +86,17 @@ fn check(proto: &dyn Proto, name: &str, got: Result<Option<Message>, ProtoError>
 
 /// Each case gives its error, whether its bytes arrive at once or one at a time (then the
 /// decoder waits quietly until the bad part is buffered).
+///
+/// A [`ProtoError::BadMessage`] takes its frame from the buffer (each case is one frame), so
+/// that the next frame can be read; any other error leaves the stream unreadable.
 pub(crate) fn each_gives_its_error(proto: &dyn Proto, cases: &[Case]) {
     for (name, bytes, want) in cases {
-        check(proto, name, proto.decode(&mut BytesMut::from(&bytes[..])), want);
+        let mut src = BytesMut::from(&bytes[..]);
+        let got = proto.decode(&mut src);
+        if let Err(ProtoError::BadMessage { .. }) = got {
+            assert!(src.is_empty(), "{}: {name}: the bad frame stayed in the buffer", proto.name());
+        }
+        check(proto, name, got, want);
         let mut src = BytesMut::new();
         let mut result = Ok(None);
         for &b in bytes {
@@ -83,6 +107,15 @@ pub(crate) fn each_gives_its_error(proto: &dyn Proto, cases: &[Case]) {
             }
         }
         check(proto, name, result, want);
+    }
+}
+
+/// Every case but those named in `boundary` is a message-level error, and those are not.
+pub(crate) fn only_broken_boundaries_close(proto: &dyn Proto, cases: &[Case], boundary: &[&str]) {
+    for (name, bytes, _) in cases {
+        let got = proto.decode(&mut BytesMut::from(&bytes[..]));
+        let message_level = matches!(got, Err(ProtoError::BadMessage { .. }));
+        assert_eq!(message_level, !boundary.contains(name), "{}: {name}: {got:?}", proto.name());
     }
 }
 
@@ -134,4 +167,25 @@ pub(crate) fn limits_hold(make: impl Fn(Limits) -> Box<dyn Proto>) {
     let err = ProtoError::FrameTooLarge { len: len as u64, max: len - 1 };
     assert_eq!(refused(&*short, &msg), err);
     assert_eq!(short.decode(&mut BytesMut::from(&wire[..4])), Err(err));
+}
+
+/// A bad message between two good ones costs itself alone: the decoder reads the next frame,
+/// and the error carries the seq and type read before the fault.
+pub(crate) fn the_next_frame_is_read(proto: &dyn Proto, bad: &[u8], seq: i32, mtype: MessageType) {
+    let mut good = Message::new(MessageType::Call, 7, "/next");
+    good.body = Bytes::from_static(b"[1]");
+    good.body_codec = b'j';
+    let mut src = BytesMut::new();
+    proto.encode(&good, &mut src).unwrap();
+    src.extend_from_slice(bad);
+    proto.encode(&good, &mut src).unwrap();
+    assert_eq!(proto.decode(&mut src), Ok(Some(good.clone())));
+    match proto.decode(&mut src) {
+        Err(ProtoError::BadMessage { seq: got_seq, mtype: got_mtype, .. }) => {
+            assert_eq!((got_seq, got_mtype), (Some(seq), Some(mtype)), "{}", proto.name())
+        }
+        got => panic!("{}: {got:?}", proto.name()),
+    }
+    assert_eq!(proto.decode(&mut src), Ok(Some(good)));
+    assert!(src.is_empty());
 }

@@ -8,6 +8,7 @@ use super::{HttpProto, MAX_META_HEADERS, unsupported};
 use crate::codec;
 use crate::message::{Message, MessageType, MetaError, split_query};
 use crate::proto::ProtoError;
+use crate::proto::frame::Heard;
 use crate::xfer::XferPipe;
 
 /// The most the decoder reserves beyond what is buffered while a body is incomplete.
@@ -65,46 +66,20 @@ pub(super) fn message(
         src.reserve((total - src.len()).min(MAX_RESERVE_AHEAD));
         return Ok(None);
     }
-    let (mut msg, failed) = match start {
-        Start::Request { target } => {
-            let mtype = mtype(fields.mtype, MessageType::Call)?;
-            if !matches!(mtype, MessageType::Call | MessageType::AuthCall) {
-                return Err(ProtoError::Malformed(format!(
-                    "a request carrying a {}",
-                    mtype.name()
-                )));
-            }
-            (Message::new(mtype, 0, service_method(target)?), false)
-        }
-        Start::Response { code } => {
-            let mtype = mtype(fields.mtype, MessageType::Reply)?;
-            if !matches!(mtype, MessageType::Reply | MessageType::AuthReply) {
-                return Err(ProtoError::Malformed(format!(
-                    "a response carrying a {}",
-                    mtype.name()
-                )));
-            }
-            if code != 200 && code != 299 {
-                return Err(unsupported(format!("the HTTP status {code}")));
-            }
-            (Message::new(mtype, 0, ""), code == 299)
-        }
-    };
-    msg.seq = fields.seq.map_or(Ok(0), seq)?;
-    msg.xfer_pipe = pipe(proto, &fields)?;
-    for header in headers.iter().filter(|h| Framing::of(h.name).is_none()) {
-        let value = std::str::from_utf8(header.value)
-            .map_err(|_| ProtoError::BadMeta(MetaError::NotUtf8))?;
-        msg.meta.add(header.name, value);
-    }
-    let body_codec = fields.content_type.map_or(codec::NONE, wire::codec_of);
-
+    // The whole message is buffered: whatever fails from here on fails it alone.
+    let mut heard = Heard::default();
+    let head = message_head(proto, start, &fields, headers, &mut heard);
     let mut body = src.split_to(total).freeze().split_off(head_len);
+    let (mut msg, failed, body_codec) = head.map_err(|e| heard.fault(e))?;
+    let fault = |e| heard.fault(e);
     if !msg.xfer_pipe.is_empty() {
-        body = msg.xfer_pipe.unpack(&proto.filters, body, proto.limits.max_frame)?;
+        body = msg
+            .xfer_pipe
+            .unpack(&proto.filters, body, proto.limits.max_frame)
+            .map_err(|e| fault(e.into()))?;
     }
     if failed {
-        msg.status = wire::read_status(&body)?;
+        msg.status = wire::read_status(&body).map_err(fault)?;
     } else {
         msg.body_codec = body_codec;
         // `curl -d` calls every body a form; no form encoder starts one with these.
@@ -114,6 +89,57 @@ pub(super) fn message(
         msg.body = body;
     }
     Ok(Some(msg))
+}
+
+/// The message a whole head describes, without its body: the message, whether it is an
+/// error reply (its body then holds the status), and the body codec.
+fn message_head(
+    proto: &HttpProto,
+    start: Start<'_>,
+    fields: &Fields<'_>,
+    headers: &[Header<'_>],
+    heard: &mut Heard,
+) -> Result<(Message, bool, u8), ProtoError> {
+    heard.seq = Some(fields.seq.map_or(Ok(0), seq)?);
+    // A request is a call whatever its X-Mtype says, and is answered; a response replies.
+    let (default, failed) = match start {
+        Start::Request { .. } => (MessageType::Call, false),
+        Start::Response { code } => (MessageType::Reply, code == 299),
+    };
+    heard.mtype = Some(default);
+    let seq = heard.seq.unwrap_or_default();
+    let mtype = mtype(fields.mtype, default)?;
+    let mut msg = match start {
+        Start::Request { target } => {
+            if !matches!(mtype, MessageType::Call | MessageType::AuthCall) {
+                return Err(ProtoError::Malformed(format!(
+                    "a request carrying a {}",
+                    mtype.name()
+                )));
+            }
+            Message::new(mtype, seq, service_method(target)?)
+        }
+        Start::Response { code } => {
+            if !matches!(mtype, MessageType::Reply | MessageType::AuthReply) {
+                return Err(ProtoError::Malformed(format!(
+                    "a response carrying a {}",
+                    mtype.name()
+                )));
+            }
+            if code != 200 && code != 299 {
+                return Err(unsupported(format!("the HTTP status {code}")));
+            }
+            Message::new(mtype, seq, "")
+        }
+    };
+    msg.xfer_pipe = pipe(proto, fields)?;
+    for header in headers.iter().filter(|h| Framing::of(h.name).is_none()) {
+        let value = std::str::from_utf8(header.value)
+            .map_err(|_| ProtoError::BadMeta(MetaError::NotUtf8))?;
+        msg.meta.add(header.name, value);
+    }
+    let body_codec = fields.content_type.map_or(codec::NONE, wire::codec_of);
+    Ok((msg, failed, body_codec))
 }
 
 /// Parses the head: `None` while it is incomplete and within the limit.

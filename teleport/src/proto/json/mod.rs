@@ -6,7 +6,8 @@
 //! {"seq":1,"mtype":1,"serviceMethod":"/a","status":"code=0","meta":"","bodyCodec":106,"body":"[1]"}
 //! ```
 
-use std::borrow::Cow;
+mod read;
+
 use std::fmt;
 use std::sync::Arc;
 
@@ -14,7 +15,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use serde::Deserialize;
 use serde::de::{Deserializer, Visitor};
 
-use super::frame::Framing;
+use super::frame::{Framing, Heard};
 use super::{Limits, Proto, ProtoError};
 use crate::message::{Message, MessageType, Meta};
 use crate::status::Status;
@@ -33,29 +34,31 @@ const FRAMING: Framing = Framing { counts_itself: false, min_payload: 0 };
 /// # The body string
 ///
 /// A JSON string holds text; a body holds any bytes. Go puts the body between quotes escaping
-/// only `"`, and its reader unescapes the string, so a body with a backslash arrives changed
-/// (the JSON body `"a\tb"` arrives holding a TAB) and one with a raw control byte may arrive
-/// cut short. This protocol escapes as serde_json does instead: `"`, `\`, and every byte below
-/// 0x20 (`\b \f \n \r \t`, else `\u00XX`). Every other byte is copied as it is, including
-/// bytes that are not UTF-8: no JSON escape stands for a lone byte (`\u00e9` is a character,
-/// two bytes in UTF-8), so they travel raw, as Go sends them. The reader undoes exactly this,
-/// reading the body string as bytes, so any body survives; Go's reader, which also copies
-/// unescaped bytes as they are, gets the same body. With a UTF-8 body the payload is strict
-/// JSON (RFC 8259); with another body, it is JSON but for the raw bytes of its body string.
+/// only `"`, and its reader (gjson) reads that string back leniently: it ends the string at
+/// the first `"` after an even run of backslashes, takes a string without backslashes as it
+/// is (raw control bytes and bytes that are not UTF-8 included), and otherwise undoes JSON's
+/// escapes, stopping at the first raw control byte, unknown escape or cut `\u` escape. So a
+/// body with a backslash arrives changed (the JSON body `"a\tb"` arrives holding a TAB), and
+/// one ending in a backslash arrives empty.
 ///
-/// A body without backslashes and control bytes is written exactly as Go writes it, so Go's
-/// frames are reproduced byte for byte; a body with them is written as Go's reader needs it.
-/// Decoding a Go frame gives the body Go's reader gets, and also accepts the raw control bytes
-/// Go may write.
+/// This protocol reads the body string exactly as Go's reader does, so a frame gives the
+/// body bytes a Go peer would get from it, whatever the body held; what follows a body string
+/// that ended early is ignored when the payload ends as Go ends it (`"}`), as Go ignores it.
+/// It writes as serde_json escapes: `"`, `\`, and every byte below 0x20 (`\b \f \n \r \t`,
+/// else `\u00XX`); every other byte is copied as it is, including bytes that are not UTF-8
+/// (no JSON escape stands for a lone byte). Read back, by us or by Go, that gives the body
+/// sent, whatever it holds. A body without backslashes and control bytes is written exactly
+/// as Go writes it, so Go's frames are reproduced byte for byte.
 ///
 /// # Reading
 ///
-/// Stricter than Go's reader: all seven members must be present with their JSON types, `seq`
-/// an integer within i32 ([`ProtoError::BadSeq`], [`ProtoError::SeqOutOfRange`]), `mtype`
-/// 1–5 and `bodyCodec` 0–255; other members are ignored; anything else that is not this
-/// object is [`ProtoError::Malformed`]. In the body, a `\u` escape of a lone surrogate is
-/// kept as its WTF-8 bytes (Go reads U+FFFD). The service method is escaped like the body; Go
-/// writes it with `%q`, which gives the same bytes for printable text.
+/// Stricter than Go's reader for the other members: all seven must be present, once each,
+/// with their JSON types, `seq` an integer within i32 ([`ProtoError::BadSeq`],
+/// [`ProtoError::SeqOutOfRange`]), `mtype` 1–5 and `bodyCodec` 0–255; other members are
+/// skipped but must be JSON; anything else is [`ProtoError::Malformed`]. Every such fault is
+/// the message's ([`ProtoError::BadMessage`], with the seq and type when they came before
+/// it): the connection lives on. The service method is escaped like the body; Go writes it
+/// with `%q`, which gives the same bytes for printable text.
 #[derive(Clone, Debug, Default)]
 pub struct JsonProto {
     limits: Limits,
@@ -103,30 +106,28 @@ impl JsonProto {
         Ok(())
     }
 
-    fn decode_payload(&self, payload: Bytes) -> Result<Message, ProtoError> {
-        let fields: Fields<'_> = serde_json::from_slice(&payload)
-            .map_err(|e| ProtoError::Malformed(format!("json: {e}")))?;
-        let seq = fields.seq.0?;
-        let mtype = MessageType::from_u8(fields.mtype)
-            .ok_or(ProtoError::UnknownMessageType(fields.mtype))?;
-        let status = Status::decode(fields.status.as_bytes()).map_err(ProtoError::BadStatus)?;
-        if fields.meta.len() > self.max_meta() {
-            return Err(ProtoError::MetaTooLong { len: fields.meta.len(), max: self.max_meta() });
+    fn decode_payload(&self, payload: Bytes, heard: &mut Heard) -> Result<Message, ProtoError> {
+        let members = read::members(&payload, heard)?;
+        let missing = |name: &str| ProtoError::Malformed(format!("json: no member {name:?}"));
+        let seq = members.seq.ok_or_else(|| missing("seq"))??;
+        let mtype = members.mtype.ok_or_else(|| missing("mtype"))?;
+        let mtype = MessageType::from_u8(mtype).ok_or(ProtoError::UnknownMessageType(mtype))?;
+        let service_method = members.service_method.ok_or_else(|| missing("serviceMethod"))?;
+        let status = members.status.ok_or_else(|| missing("status"))?;
+        let status = Status::decode(status.as_bytes()).map_err(ProtoError::BadStatus)?;
+        let meta = members.meta.ok_or_else(|| missing("meta"))?;
+        if meta.len() > self.max_meta() {
+            return Err(ProtoError::MetaTooLong { len: meta.len(), max: self.max_meta() });
         }
-        let meta = Meta::decode(fields.meta.as_bytes()).map_err(ProtoError::BadMeta)?;
-        let body = match fields.body {
-            // Unescaped bodies are a slice of the frame: share it rather than copy.
-            Cow::Borrowed(body) => payload.slice_ref(body),
-            Cow::Owned(body) => Bytes::from(body),
-        };
+        let meta = Meta::decode(meta.as_bytes()).map_err(ProtoError::BadMeta)?;
         Ok(Message {
             mtype,
             seq,
-            service_method: fields.service_method.into_owned(),
+            service_method: service_method.into_owned(),
             status,
             meta,
-            body_codec: fields.body_codec,
-            body,
+            body_codec: members.body_codec.ok_or_else(|| missing("bodyCodec"))?,
+            body: members.body.ok_or_else(|| missing("body"))?,
             xfer_pipe: XferPipe::new(),
         })
     }
@@ -142,27 +143,10 @@ impl Proto for JsonProto {
     }
 
     fn decode(&self, src: &mut BytesMut) -> Result<Option<Message>, ProtoError> {
-        FRAMING.decode(&self.limits, &self.filters, src, |payload| self.decode_payload(payload))
+        FRAMING.decode(&self.limits, &self.filters, src, |payload, heard| {
+            self.decode_payload(payload, heard)
+        })
     }
-}
-
-/// The JSON text; strings without escapes are borrowed from the frame.
-#[derive(Deserialize)]
-struct Fields<'a> {
-    seq: Seq,
-    mtype: u8,
-    #[serde(rename = "serviceMethod", borrow)]
-    service_method: Cow<'a, str>,
-    #[serde(borrow)]
-    status: Cow<'a, str>,
-    #[serde(borrow)]
-    meta: Cow<'a, str>,
-    #[serde(rename = "bodyCodec")]
-    body_codec: u8,
-    /// Read as bytes, so serde_json takes bytes that are not UTF-8 (and the raw control
-    /// bytes Go may write) as they are.
-    #[serde(borrow)]
-    body: Cow<'a, [u8]>,
 }
 
 /// The `seq` member, held as the outcome of reading it so that a bad number becomes a typed
