@@ -71,7 +71,7 @@ pub use message::{Message, MessageType, Meta};
 pub use peer::{Peer, PeerBuilder, PeerConfig};
 pub use plugin::Plugin;
 pub use proto::{Proto, ProtoError, RawProto};
-pub use service::Service;
+pub use service::{EncodeAs, Service};
 pub use session::{CallOptions, Reply, Session, SessionState};
 pub use status::Status;
 pub use teleport_macros::service;

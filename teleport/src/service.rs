@@ -1,12 +1,18 @@
-//! [`Service`]: a set of routes registered together, as `#[service]` generates them.
+//! [`Service`]: a set of routes registered together, as `#[service]` generates them; and
+//! the traits that generated code checks the types of a route with.
 
 use std::sync::Arc;
 
+use serde::Serialize;
+
+use crate::codec::{DecodeBody, EncodeBody};
 use crate::peer::Peer;
 use crate::router::Group;
+use crate::status::Status;
 
 /// A set of routes registered together. `#[teleport::service]` implements it for an impl
-/// block; implement it by hand to bundle hand-routed handlers.
+/// block, and for the `{Trait}Server` wrapper of a service trait; implement it by hand to
+/// bundle hand-routed handlers.
 pub trait Service: Send + Sync + 'static {
     /// Registers every route of the service in `group`; route names are relative to the
     /// group's prefix.
@@ -31,5 +37,102 @@ impl Peer {
     pub fn route<S: Service>(&self, service: S) -> &Self {
         self.root().route(service);
         self
+    }
+}
+
+/// A value that is written on the wire exactly as a `T` is, so a client stub taking a `T`
+/// accepts it by reference: `&T` itself, `&str` for a `String`, `&[U]` or `&[U; N]` for a
+/// `Vec<U>`.
+///
+/// ```
+/// use teleport::EncodeAs;
+///
+/// fn takes_names(_: &(impl EncodeAs<Vec<String>> + ?Sized)) {}
+/// fn takes_key(_: &(impl EncodeAs<String> + ?Sized)) {}
+///
+/// takes_key("k");
+/// takes_key(&"k".to_owned());
+/// takes_names(&["a".to_owned()]);
+/// takes_names(&vec!["a".to_owned()]);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be sent as a `{T}` argument",
+    label = "expected a reference to `{T}`",
+    note = "a stub takes `&T` for an argument `T`; `&str` for `String`; `&[U]` or `&[U; N]` for `Vec<U>`"
+)]
+pub trait EncodeAs<T: ?Sized> {
+    /// What is encoded: the value itself, or a view of it that encodes as `T` does.
+    type Body: EncodeBody + ?Sized;
+
+    /// The view of `self` to encode.
+    fn as_body(&self) -> &Self::Body;
+}
+
+impl<T: EncodeBody + ?Sized> EncodeAs<T> for T {
+    type Body = T;
+
+    fn as_body(&self) -> &T {
+        self
+    }
+}
+
+impl EncodeAs<String> for str {
+    type Body = str;
+
+    fn as_body(&self) -> &str {
+        self
+    }
+}
+
+impl EncodeAs<String> for &str {
+    type Body = str;
+
+    fn as_body(&self) -> &str {
+        self
+    }
+}
+
+impl<T: Serialize> EncodeAs<Vec<T>> for [T] {
+    type Body = [T];
+
+    fn as_body(&self) -> &[T] {
+        self
+    }
+}
+
+// An array is a tuple to serde (no length on some codecs): it is sent as the slice it holds.
+impl<T: Serialize, const N: usize> EncodeAs<Vec<T>> for [T; N] {
+    type Body = [T];
+
+    fn as_body(&self) -> &[T] {
+        self
+    }
+}
+
+/// A type that travels as a route's argument or reply: it is encoded on one side and
+/// decoded on the other. Generated code checks each type of a route against it once.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot travel as a message body",
+    label = "not a body type",
+    note = "derive serde's `Serialize` and `Deserialize` (owning its data), or wrap a prost message in `teleport::codec::Protobuf`"
+)]
+pub trait Body: EncodeBody + DecodeBody {}
+
+impl<T: EncodeBody + DecodeBody> Body for T {}
+
+/// What a route method's `Result` becomes: the reply value or the error as a [`Status`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a reply: its error type does not convert into `teleport::Status`",
+    label = "the error type needs `Into<Status>`",
+    note = "implement `From<YourError> for teleport::Status`, or map the error in the method: `.map_err(teleport::Status::from_error)?` (any `Display` error, such as `std::io::Error` or `anyhow::Error`)"
+)]
+pub trait IntoReply<T> {
+    /// The value, or the error as a status.
+    fn into_reply(self) -> Result<T, Status>;
+}
+
+impl<T, E: Into<Status>> IntoReply<T> for Result<T, E> {
+    fn into_reply(self) -> Result<T, Status> {
+        self.map_err(Into::into)
     }
 }

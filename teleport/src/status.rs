@@ -96,6 +96,14 @@ impl Status {
         }
     }
 
+    /// A `500 Internal Server Error` whose cause is `error`'s text: for a handler's error
+    /// type that has no `From` conversion into `Status`, such as `std::io::Error` or
+    /// `anyhow::Error`: `file.read(..).map_err(Status::from_error)?`. The alternate form
+    /// (`{:#}`) is written, so anyhow's chain of causes is kept.
+    pub fn from_error(error: impl fmt::Display) -> Self {
+        Status::with_code(CODE_INTERNAL_SERVER_ERROR, format!("{error:#}"))
+    }
+
     /// Sets the cause, returning the status.
     pub fn cause(mut self, cause: impl Into<String>) -> Self {
         self.cause = Some(cause.into());
