@@ -45,8 +45,9 @@ pub(crate) enum Ret<'a> {
     Unit,
     /// A value, always a success.
     Plain(&'a Type),
-    /// A `Result` (or an alias of one): the value type and the whole type.
-    Result { ok: &'a Type, whole: &'a Type },
+    /// A `Result` (or an alias of one): the value type, the error type when it is
+    /// written, and the whole type.
+    Result { ok: &'a Type, err: Option<&'a Type>, whole: &'a Type },
 }
 
 impl Ret<'_> {

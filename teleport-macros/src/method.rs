@@ -151,8 +151,12 @@ fn parse_return(output: &ReturnType) -> Ret<'_> {
         if let Some(last) = path.path.segments.last() {
             if last.ident == "Result" {
                 if let PathArguments::AngleBracketed(generics) = &last.arguments {
-                    if let Some(GenericArgument::Type(ok)) = generics.args.first() {
-                        return Ret::Result { ok, whole: ty };
+                    let mut types = generics.args.iter().filter_map(|a| match a {
+                        GenericArgument::Type(t) => Some(t),
+                        _ => None,
+                    });
+                    if let Some(ok) = types.next() {
+                        return Ret::Result { ok, err: types.next(), whole: ty };
                     }
                 }
             }

@@ -2,7 +2,7 @@
 //! for an impl block itself or for the `{Trait}Server` wrapper of a contract.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use crate::args::Kind;
@@ -52,14 +52,25 @@ pub(crate) fn register(service: &Service<'_>, krate: &syn::Path) -> TokenStream 
 /// reported once, where it is first required (see [`chain`]).
 fn type_bounds(route: &Route<'_>, krate: &syn::Path) -> Vec<(TokenStream, Span)> {
     let mut bounds = Vec::new();
+    // The server decodes the argument and encodes the reply; the client's side of each
+    // is checked where a stub is called.
     if let Some(arg) = route.arg {
-        bounds.push((bound(arg, krate, quote!(Body)), arg.span()));
+        bounds.push((bound(arg, krate, quote!(DecodeBody)), arg.span()));
     }
     if let Some(value) = route.ret.value() {
-        bounds.push((bound(value, krate, quote!(Body)), value.span()));
+        bounds.push((bound(value, krate, quote!(EncodeBody)), value.span()));
     }
-    if let Ret::Result { ok, whole } = &route.ret {
-        bounds.push((bound(whole, krate, quote!(IntoReply<#ok>)), whole.span()));
+    match &route.ret {
+        Ret::Result { err: Some(err), .. } => {
+            let span = err.span();
+            let path = respan(quote!(#krate::__private::ReplyError<#err>), span);
+            let status = respan(quote!(#krate::__private::Status), span);
+            bounds.push((quote_spanned!(span=> for<'__tp> #status: #path,), span));
+        }
+        Ret::Result { ok, err: None, whole } => {
+            bounds.push((bound(whole, krate, quote!(IntoReply<#ok>)), whole.span()));
+        }
+        _ => {}
     }
     bounds
 }
@@ -184,7 +195,13 @@ fn registration(
     let result = match &route.ret {
         Ret::Unit => quote!({ #invoke; ::core::result::Result::Ok(()) }),
         Ret::Plain(_) => quote!(::core::result::Result::Ok(#invoke)),
-        Ret::Result { ok, .. } => {
+        Ret::Result { err: Some(err), .. } => quote! {
+            ::core::result::Result::map_err(
+                #invoke,
+                <#krate::__private::Status as #krate::__private::ReplyError<#err>>::from_reply_error,
+            )
+        },
+        Ret::Result { ok, err: None, .. } => {
             quote!(#krate::__private::IntoReply::<#ok>::into_reply(#invoke))
         }
     };

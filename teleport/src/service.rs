@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::codec::{DecodeBody, EncodeBody};
+use crate::codec::EncodeBody;
 use crate::peer::Peer;
 use crate::router::Group;
 use crate::status::Status;
@@ -109,30 +109,44 @@ impl<T: Serialize, const N: usize> EncodeAs<Vec<T>> for [T; N] {
     }
 }
 
-/// A type that travels as a route's argument or reply: it is encoded on one side and
-/// decoded on the other. Generated code checks each type of a route against it once.
+/// The error type `E` of a route method's `Result` becomes the reply's status. Generated
+/// code checks it at the user's type, so a missing conversion is reported there.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot travel as a message body",
-    label = "not a body type",
-    note = "derive serde's `Serialize` and `Deserialize` (owning its data), or wrap a prost message in `teleport::codec::Protobuf`"
+    message = "`{E}` cannot become a reply status",
+    label = "`Status` has no `From<{E}>`",
+    note = "implement `From<{E}> for teleport::Status`, or return `Result<T, Status>` and map the error: `.map_err(Status::from_error)?` takes any `Display` error (`std::io::Error`, `anyhow::Error`...)"
 )]
-pub trait Body: EncodeBody + DecodeBody {}
+pub trait ReplyError<E> {
+    /// The status of `error`.
+    fn from_reply_error(error: E) -> Self;
+}
 
-impl<T: EncodeBody + DecodeBody> Body for T {}
+impl<E> ReplyError<E> for Status
+where
+    Status: From<E>,
+{
+    fn from_reply_error(error: E) -> Status {
+        Status::from(error)
+    }
+}
 
-/// What a route method's `Result` becomes: the reply value or the error as a [`Status`].
+/// What a route method's `Result` under another name (an alias such as
+/// `anyhow::Result<T>`) becomes: the reply value or the error as a [`Status`].
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a reply: its error type does not convert into `teleport::Status`",
     label = "the error type needs `Into<Status>`",
-    note = "implement `From<YourError> for teleport::Status`, or map the error in the method: `.map_err(teleport::Status::from_error)?` (any `Display` error, such as `std::io::Error` or `anyhow::Error`)"
+    note = "implement `From<YourError> for teleport::Status`, or return `Result<T, Status>` and map the error: `.map_err(Status::from_error)?` takes any `Display` error (`std::io::Error`, `anyhow::Error`...)"
 )]
 pub trait IntoReply<T> {
     /// The value, or the error as a status.
     fn into_reply(self) -> Result<T, Status>;
 }
 
-impl<T, E: Into<Status>> IntoReply<T> for Result<T, E> {
+impl<T, E> IntoReply<T> for Result<T, E>
+where
+    Status: ReplyError<E>,
+{
     fn into_reply(self) -> Result<T, Status> {
-        self.map_err(Into::into)
+        self.map_err(Status::from_reply_error)
     }
 }
