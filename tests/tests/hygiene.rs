@@ -56,11 +56,7 @@ impl Hygienic {
 #[tp::service(crate = ::tp_renamed)]
 pub trait Contract {
     /// Adds.
-    async fn add(
-        &self,
-        ctx: &tp::CallCtx,
-        pair: Pair,
-    ) -> ::core::result::Result<i64, tp::Status>;
+    async fn add(&self, ctx: &tp::CallCtx, pair: Pair) -> ::core::result::Result<i64, tp::Status>;
 
     /// Joins, by default.
     async fn join(&self, parts: Vec<String>) -> String {
@@ -80,11 +76,7 @@ pub trait Contract {
 pub struct Implementation;
 
 impl Contract for Implementation {
-    async fn add(
-        &self,
-        ctx: &tp::CallCtx,
-        pair: Pair,
-    ) -> ::core::result::Result<i64, tp::Status> {
+    async fn add(&self, ctx: &tp::CallCtx, pair: Pair) -> ::core::result::Result<i64, tp::Status> {
         let _ = ctx.seq();
         ::core::result::Result::Ok(pair.a + pair.b)
     }

@@ -329,8 +329,9 @@ async fn the_two_forms_are_interchangeable() {
     assert_eq!(by_trait.push_routes(), by_impl.push_routes());
 
     let client = tp::Peer::new(config()).unwrap();
-    let to_trait = client.dial(&by_trait.listen().await.unwrap().to_string()).await.unwrap();
-    let to_impl = client.dial(&by_impl.listen().await.unwrap().to_string()).await.unwrap();
+    // `dial` takes what `listen` returns.
+    let to_trait = client.dial(by_trait.listen().await.unwrap()).await.unwrap();
+    let to_impl = client.dial(&by_impl.listen().await.unwrap()).await.unwrap();
     let options = tp::CallOptions::new().set_meta("author", "z");
     for session in [&to_trait, &to_impl] {
         let a = inherent::MathClient::add_with(session, &[1, 2], &options).await.unwrap();
