@@ -234,4 +234,16 @@ mod tests {
         let status = Status::with_code(CODE_BAD_MESSAGE, "eof");
         assert_eq!(status.to_string(), "status 400 Bad Message: eof");
     }
+
+    #[test]
+    fn from_error_is_a_500_with_the_error_as_cause() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no file x");
+        let status = Status::from_error(io);
+        assert_eq!(
+            (status.code(), status.msg(), status.cause_text()),
+            (CODE_INTERNAL_SERVER_ERROR, "Internal Server Error", Some("no file x"))
+        );
+        let result: Result<(), Status> = "x".parse::<i32>().map(drop).map_err(Status::from_error);
+        assert_eq!(result.unwrap_err().cause_text(), Some("invalid digit found in string"));
+    }
 }

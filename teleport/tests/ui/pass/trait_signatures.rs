@@ -17,8 +17,16 @@ impl From<MyError> for tp::Status {
     }
 }
 
+/// An alias named `Result`, as `anyhow::Result` is.
+pub mod my {
+    pub type Result<T> = std::result::Result<T, super::MyError>;
+}
+
 #[tp::service]
 pub trait Svc {
+    fn aliased(&self) -> my::Result<i64> {
+        Ok(1)
+    }
     async fn full(&self, ctx: &tp::CallCtx, arg: Arg) -> Result<i64, tp::Status>;
     async fn no_ctx(&self, arg: Vec<u8>) -> usize;
     fn sync_no_arg(&self) -> String;
@@ -95,6 +103,7 @@ fn main() {
         SvcClient::pushed(&s, "text").await?;
         SvcClient::pushed_result_with(&s, &1, &tp::CallOptions::new()).await?;
         let _: String = PrivateClient::ping(&s).await?;
+        let _: i64 = SvcClient::aliased(&s).await?;
         let reply = SvcClient::full_reply(&s, &Arg { n: 1 }).await?;
         let _ = reply.meta;
         let reply = SvcClient::full_with(&s, &Arg { n: 1 }, &tp::CallOptions::new()).await?;
