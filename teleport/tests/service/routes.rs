@@ -340,3 +340,84 @@ async fn the_two_forms_are_interchangeable() {
         assert_eq!((a.value, a.meta.get("echo-author")), (3, Some("z")));
     }
 }
+
+/// Records every frame a client writes and every reply it reads, encoded as the raw
+/// protocol writes them.
+#[derive(Clone, Default)]
+struct Frames(std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>);
+
+impl Frames {
+    fn record(&self, msg: &tp::Message) {
+        use tp::Proto;
+        let mut wire = bytes::BytesMut::new();
+        tp::RawProto::default().encode(msg, &mut wire).unwrap();
+        self.0.lock().unwrap().push(wire.to_vec());
+    }
+}
+
+impl tp::Plugin for Frames {
+    fn name(&self) -> &str {
+        "frames"
+    }
+
+    fn post_write_call(&self, _: &tp::Session, msg: &tp::Message) -> tp::plugin::HookResult {
+        self.record(msg);
+        Ok(())
+    }
+
+    fn post_write_push(&self, _: &tp::Session, msg: &tp::Message) -> tp::plugin::HookResult {
+        self.record(msg);
+        Ok(())
+    }
+
+    fn post_read_reply_header(
+        &self,
+        _: &tp::Session,
+        msg: &mut tp::Message,
+    ) -> tp::plugin::HookResult {
+        self.record(msg);
+        Ok(())
+    }
+}
+
+/// The same calls through each form's stubs to each form's server: the frames written and
+/// read, byte for byte, do not depend on the form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_two_forms_put_the_same_bytes_on_the_wire() {
+    async fn traffic(by_trait: bool) -> Vec<Vec<u8>> {
+        let (state, mut notes) = State::new();
+        let server = tp::Peer::new(config()).unwrap();
+        if by_trait {
+            server.route(contract::MathServer::new(contract::MathImpl(state)));
+        } else {
+            server.route(inherent::Math(state));
+        }
+        let frames = Frames::default();
+        let client = tp::Peer::builder(config()).plugin(frames.clone()).build().unwrap();
+        let session = client.dial(server.listen().await.unwrap()).await.unwrap();
+        let options = tp::CallOptions::new().set_meta("author", "w");
+        let pair = Pair { a: 9, b: 3 };
+        if by_trait {
+            use contract::MathClient as C;
+            C::add_with(&session, &[1, 2], &options).await.unwrap();
+            C::div(&session, &pair).await.unwrap();
+            C::div(&session, &Pair { a: 1, b: 0 }).await.unwrap_err();
+            C::fail(&session, &7).await.unwrap_err();
+            C::count(&session).await.unwrap();
+            C::notify(&session, "n").await.unwrap();
+        } else {
+            use inherent::MathClient as C;
+            C::add_with(&session, &[1, 2], &options).await.unwrap();
+            C::div(&session, &pair).await.unwrap();
+            C::div(&session, &Pair { a: 1, b: 0 }).await.unwrap_err();
+            C::fail(&session, &7).await.unwrap_err();
+            C::count(&session).await.unwrap();
+            C::notify(&session, "n").await.unwrap();
+        }
+        assert_eq!(notes.recv().await.unwrap(), "/math/notify n");
+        frames.0.lock().unwrap().clone()
+    }
+    let by_trait = traffic(true).await;
+    assert_eq!(by_trait.len(), 11, "five calls, five replies, one push");
+    assert_eq!(by_trait, traffic(false).await);
+}
