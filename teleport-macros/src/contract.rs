@@ -11,10 +11,10 @@ use crate::ast::Service;
 use crate::expand::server_ident;
 
 /// The trait as users implement it: `#[tp]` attributes removed, `Send + Sync + 'static`
-/// added (the runtime shares the service between tasks), and every routed `async fn`
-/// turned into a `fn` returning `impl Future + Send`. An implementation still writes
-/// `async fn`; a future of its that is not `Send` is reported on its method.
-pub(crate) fn rewrite(item: &ItemTrait, routed: &[&syn::Ident]) -> ItemTrait {
+/// added (the runtime shares the service between tasks), and every `async fn` (helpers
+/// included) turned into a `fn` returning `impl Future + Send`. An implementation still
+/// writes `async fn`; a future of its that is not `Send` is reported on its method.
+pub(crate) fn rewrite(item: &ItemTrait) -> ItemTrait {
     let mut out = item.clone();
     out.supertraits.push(syn::parse_quote!(::core::marker::Send));
     out.supertraits.push(syn::parse_quote!(::core::marker::Sync));
@@ -22,7 +22,7 @@ pub(crate) fn rewrite(item: &ItemTrait, routed: &[&syn::Ident]) -> ItemTrait {
     for trait_item in &mut out.items {
         let TraitItem::Fn(f) = trait_item else { continue };
         f.attrs.retain(|a| !is_tp_attr(a));
-        if f.sig.asyncness.is_none() || !routed.contains(&&f.sig.ident) {
+        if f.sig.asyncness.is_none() {
             continue;
         }
         f.sig.asyncness = None;

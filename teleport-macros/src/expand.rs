@@ -51,8 +51,7 @@ fn impl_form(item: &ItemImpl, args: &ServiceArgs, mut cx: Ctxt) -> TokenStream {
 fn trait_form(item: &ItemTrait, args: &ServiceArgs, mut cx: Ctxt) -> TokenStream {
     let service = ast::parse_trait(item, args, &mut cx);
     check::check(&service, &mut cx);
-    let routed: Vec<&syn::Ident> = service.routes.iter().map(|r| r.ident()).collect();
-    let user = contract::rewrite(item, &routed);
+    let user = contract::rewrite(item);
     let server = if cx.has_errors() { quote!() } else { contract::server_type(&service) };
     let generated = generate(&service, args, &cx);
     let errors = cx.into_compile_errors();

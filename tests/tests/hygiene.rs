@@ -129,3 +129,19 @@ fn generated_code_works_without_prelude_under_a_renamed_crate() {
         ::std::assert_eq!(HygienicClient::V2__ADD, "/hygienic/v2/add");
     });
 }
+
+/// A service with no routes yet.
+pub struct Empty;
+
+#[tp::service(crate = ::tp_renamed)]
+impl Empty {}
+
+/// A contract whose only method is a helper.
+#[tp::service(crate = ::tp_renamed)]
+pub trait Helpers {
+    /// Not a route.
+    #[tp(skip)]
+    async fn helper(&self) -> i64 {
+        1
+    }
+}
