@@ -29,7 +29,7 @@ pub const CODE_UNAUTHORIZED: Code = 401;
 pub const CODE_NOT_FOUND: Code = 404;
 /// The message type is not allowed here.
 pub const CODE_MTYPE_NOT_ALLOWED: Code = 405;
-/// The call's deadline passed before its reply arrived.
+/// The call's timeout passed before its reply arrived.
 pub const CODE_HANDLE_TIMEOUT: Code = 408;
 /// The handler failed (for example it panicked).
 pub const CODE_INTERNAL_SERVER_ERROR: Code = 500;
