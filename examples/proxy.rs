@@ -52,8 +52,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The client only knows the proxy, and calls through the generated stub.
     let client = tp::Peer::new(loopback)?;
     let session = client.dial(&proxy_addr).await?;
-    let reply =
-        MathClient::add_with(&session, &[1, 2, 3, 4, 5], &tp::CallOptions::new()).await?;
+    let reply = MathClient::add_with(&session, &[1, 2, 3, 4, 5], &tp::CallOptions::new()).await?;
     println!(
         "MathClient::add via proxy = {} (backend saw X-Real-IP {:?})",
         reply.value,
