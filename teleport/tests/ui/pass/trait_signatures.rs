@@ -33,7 +33,8 @@ pub trait Svc {
     fn unit(&self) {}
     fn own_error(&self, n: i64) -> Result<i64, MyError>;
     async fn with_default(&self, key: String) -> String {
-        key
+        tokio::task::yield_now().await;
+        format!("{key}{}", self.helper())
     }
     #[tp(push)]
     async fn pushed(&self, ctx: &tp::PushCtx, arg: String);
