@@ -94,61 +94,69 @@ fn register_route(
             (quote!(<#param: #trait_ident>), quote!(#krate::__private::Arc<#server<#param>>))
         }
     };
-    let base = format!("__route_{}", unraw(route.ident()));
-    let types = Types { this: this_ty, group: quote!(#krate::__private::Group) };
-    chain(&base, &generics, &types, &this, group, type_bounds(route, krate), registration, route)
+    let fns = Fns {
+        base: format!("__route_{}", unraw(route.ident())),
+        generics,
+        this_ty,
+        group_ty: quote!(#krate::__private::Group),
+        this,
+        group: group.clone(),
+        fallback_span: route.sig.span(),
+    };
+    fns.chain(type_bounds(route, krate), registration)
 }
 
-/// The types of the parameters of the registering functions.
-struct Types {
-    this: TokenStream,
-    group: TokenStream,
+/// The functions that register one route, and what they have in common.
+struct Fns {
+    base: String,
+    generics: TokenStream,
+    this_ty: TokenStream,
+    group_ty: TokenStream,
+    this: syn::Ident,
+    group: syn::Ident,
+    /// Where the first function is called when there is no bound to point at.
+    fallback_span: Span,
 }
 
-/// Functions `f0 .. fn`, `fi` declaring the first `i + 1` bounds and calling `fi+1` at the
-/// span of its new bound: an unmet bound is reported once, on the user's type, and the
-/// last function, which registers the route, may rely on all of them.
-#[allow(clippy::too_many_arguments)]
-fn chain(
-    base: &str,
-    generics: &TokenStream,
-    this_ty: &Types,
-    this: &syn::Ident,
-    group: &syn::Ident,
-    bounds: Vec<(TokenStream, Span)>,
-    registration: TokenStream,
-    route: &Route<'_>,
-) -> TokenStream {
-    let mixed = Span::mixed_site();
-    let group_ty = &this_ty.group;
-    let this_ty = &this_ty.this;
-    let name = |i: usize| format_ident!("{base}_{i}", span = mixed);
-    let spans: Vec<Span> = bounds.iter().map(|(_, s)| *s).collect();
-    let call_at = |i: usize| spans.get(i).copied().unwrap_or_else(|| route.sig.span());
-    let last = bounds.len().saturating_sub(1);
-    let mut out = TokenStream::new();
-    for i in 0..=last {
-        let f = name(i);
-        let preds = bounds.iter().take(i + 1).map(|(b, _)| b);
-        let body = if i == last {
-            registration.clone()
-        } else {
-            let next = name(i + 1);
-            respan(quote!(#next(#this, #group)), call_at(i + 1))
-        };
-        out.extend(quote! {
-            #[allow(non_snake_case)]
-            fn #f #generics(#this: #this_ty, #group: &#group_ty)
-            where
-                #(#preds)*
-            {
-                #body;
-            }
-        });
+impl Fns {
+    /// Functions `f0 .. fn`, `fi` declaring the first `i + 1` bounds and calling `fi+1` at
+    /// the span of its new bound: an unmet bound is reported once, on the user's type, and
+    /// the last function, which registers the route, may rely on all of them. `register`
+    /// calls `f0`.
+    fn chain(&self, bounds: Vec<(TokenStream, Span)>, registration: TokenStream) -> TokenStream {
+        let Fns { generics, this_ty, group_ty, this, group, .. } = self;
+        let call_at = |i: usize| bounds.get(i).map_or(self.fallback_span, |(_, span)| *span);
+        let last = bounds.len().saturating_sub(1);
+        let mut registration = Some(registration);
+        let mut out = TokenStream::new();
+        for i in 0..=last {
+            let f = self.name(i);
+            let preds = bounds.iter().take(i + 1).map(|(b, _)| b);
+            let body = match registration.take_if(|_| i == last) {
+                Some(registration) => registration,
+                None => {
+                    let next = self.name(i + 1);
+                    respan(quote!(#next(#this, #group)), call_at(i + 1))
+                }
+            };
+            out.extend(quote! {
+                #[allow(non_snake_case)]
+                fn #f #generics(#this: #this_ty, #group: &#group_ty)
+                where
+                    #(#preds)*
+                {
+                    #body;
+                }
+            });
+        }
+        let first = self.name(0);
+        let call = respan(quote!(#first(::core::clone::Clone::clone(&self), #group)), call_at(0));
+        quote!(#out #call;)
     }
-    let first = name(0);
-    let call = respan(quote!(#first(::core::clone::Clone::clone(&self), #group)), call_at(0));
-    quote!(#out #call;)
+
+    fn name(&self, i: usize) -> syn::Ident {
+        format_ident!("{}_{i}", self.base, span = Span::mixed_site())
+    }
 }
 
 /// `group.route_*_fn(Client::ROUTE, handler)`, spanned at the user's signature so that a
