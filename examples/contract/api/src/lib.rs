@@ -47,11 +47,10 @@ pub trait Kv {
     /// Watches a key: the calling session's [`Watcher`] is called on each change.
     async fn watch(&self, ctx: &tp::CallCtx, key: String) -> Result<(), tp::Status>;
 
-    /// Stops watching every key (a push: no reply). By default the store keeps nothing.
+    /// Stops watching every key (a push: no reply). The default does nothing, for stores
+    /// that keep no watchers.
     #[tp(push)]
-    fn forget(&self, ctx: &tp::PushCtx) {
-        let _ = ctx;
-    }
+    fn forget(&self, _ctx: &tp::PushCtx) {}
 }
 
 /// What a client serves so that the store can call it back: `/watcher/changed`.
