@@ -6,29 +6,19 @@
 
 use std::time::Duration;
 
+use seed_api::{MathClient, Push, PushServer};
 use teleport as tp;
 use tokio::sync::mpsc;
 
-/// The same service as the server's: only its generated client is used here.
-struct Math;
+#[path = "seed_api.rs"]
+mod seed_api;
 
-#[tp::service]
-impl Math {
-    /// Sums the numbers.
-    #[allow(dead_code)]
-    fn add(&self, nums: Vec<i64>) -> i64 {
-        nums.iter().sum()
-    }
-}
-
-/// Our push route for the server's broadcasts.
-struct Push {
+/// Our side of the server's broadcasts.
+struct Printer {
     printed: mpsc::UnboundedSender<String>,
 }
 
-#[tp::service]
-impl Push {
-    #[tp(push)]
+impl Push for Printer {
     fn status(&self, text: String) {
         let _ = self.printed.send(text);
     }
@@ -40,12 +30,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = tp::PeerConfig { redial_times: 3, ..tp::PeerConfig::default() };
     let (printed, mut pushes) = mpsc::unbounded_channel();
     let client = tp::Peer::new(config)?;
-    client.route(Push { printed });
+    client.route(PushServer::new(Printer { printed }));
     let session = client.dial(&addr).await?;
     println!("connected to {addr}");
 
+    let sum = MathClient::add(&session, &[1, 2, 3, 4, 5]).await?;
+    println!("Math.add = {sum}");
+
     let options = tp::CallOptions::new().set_meta("author", "henrylee2cn");
-    let reply = MathClient::add_with(&session, &vec![1, 2, 3, 4, 5], &options).await?;
+    let reply = MathClient::add_with(&session, &[1, 2, 3, 4, 5], &options).await?;
     println!(
         "Math.add (meta author) = {}, echo-author: {:?}",
         reply.value,

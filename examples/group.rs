@@ -58,7 +58,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = server.listen().await?;
 
     let client = tp::Peer::new(config)?;
-    let session = client.dial(&addr.to_string()).await?;
+    let session = client.dial(&addr).await?;
     let options = tp::CallOptions::new();
     for route in ["/v1/user/info", "/user/info", "/v1/user/info"] {
         let reply = session.call_with::<String>(route, &7, &options).await?;

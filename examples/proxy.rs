@@ -42,7 +42,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The proxy peer has no routes: its proxy plugin sets the unknown-call and unknown-push
     // handlers, which forward over one session dialed to the backend.
     let dialer = tp::Peer::new(loopback.clone())?;
-    let upstream = dialer.dial(&backend_addr.to_string()).await?;
+    let upstream = dialer.dial(&backend_addr).await?;
     let proxy = tp::Peer::builder(loopback.clone())
         .plugin(Proxy::new(move |_route| Some(upstream.clone())))
         .build()?;
@@ -51,21 +51,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // The client only knows the proxy, and calls through the generated stub.
     let client = tp::Peer::new(loopback)?;
-    let session = client.dial(&proxy_addr.to_string()).await?;
-    let reply =
-        MathClient::add_with(&session, &vec![1, 2, 3, 4, 5], &tp::CallOptions::new()).await?;
+    let session = client.dial(&proxy_addr).await?;
+    let reply = MathClient::add_with(&session, &[1, 2, 3, 4, 5], &tp::CallOptions::new()).await?;
     println!(
         "MathClient::add via proxy = {} (backend saw X-Real-IP {:?})",
         reply.value,
         reply.meta.get("backend-saw-real-ip")
     );
-    MathClient::note(&session, &"hello through the proxy".to_owned()).await?;
+    MathClient::note(&session, "hello through the proxy").await?;
     println!("{}", backend_notes.recv().await.ok_or("push lost")?);
     let err = session.call::<i64>("/math/nope", &[1]).await.unwrap_err();
     println!("unknown backend route via proxy -> {err}");
 
     backend.shutdown(Duration::from_secs(5)).await;
-    let err = MathClient::add(&session, &vec![1]).await.unwrap_err();
+    let err = MathClient::add(&session, &[1]).await.unwrap_err();
     println!("backend gone -> {err}");
     proxy.shutdown(Duration::from_secs(5)).await;
     Ok(())

@@ -49,11 +49,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         }
     });
-    let session = client.dial(&addr.to_string()).await?;
+    let session = client.dial(&addr).await?;
     println!("2. client connected from {}", session.local_addr());
 
     let options = tp::CallOptions::new().set_meta("author", "quic");
-    let reply = MathClient::add_with(&session, &vec![1, 2, 3, 4, 5], &options).await?;
+    let reply = MathClient::add_with(&session, &[1, 2, 3, 4, 5], &options).await?;
     println!(
         "3. [1,2,3,4,5] sums to {}, echo-author = {:?}",
         reply.value,

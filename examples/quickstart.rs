@@ -53,12 +53,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for name in ["alice", "bob"] {
         let client = tp::Peer::new(loopback.clone())?;
         client.route(Status { name, printed: printed.clone() });
-        sessions.push(client.dial(&addr.to_string()).await?);
+        sessions.push(client.dial(&addr).await?);
     }
 
     println!("3. alice calls MathClient::add with meta author=alice");
     let options = tp::CallOptions::new().set_meta("author", "alice");
-    let reply = MathClient::add_with(&sessions[0], &vec![1, 2, 3, 4, 5], &options).await?;
+    let reply = MathClient::add_with(&sessions[0], &[1, 2, 3, 4, 5], &options).await?;
     println!(
         "   [1,2,3,4,5] sums to {}, echo-author = {:?}",
         reply.value,
@@ -67,10 +67,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("4. the server pushes to one session, then broadcasts to all");
     let first = server.sessions().into_iter().next().ok_or("no session")?;
-    StatusClient::update(&first, &"hello from the server".to_owned()).await?;
+    StatusClient::update(&first, "hello from the server").await?;
     println!("   {}", pushes.recv().await.ok_or("push lost")?);
     for session in server.sessions() {
-        StatusClient::update(&session, &"broadcast to everyone".to_owned()).await?;
+        StatusClient::update(&session, "broadcast to everyone").await?;
     }
     for _ in 0..sessions.len() {
         println!("   {}", pushes.recv().await.ok_or("broadcast lost")?);

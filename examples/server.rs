@@ -5,14 +5,16 @@
 
 use std::time::Duration;
 
+use seed_api::{Math, MathServer, PushClient};
 use teleport as tp;
 
-/// `/math/add`.
-struct Math;
+#[path = "seed_api.rs"]
+mod seed_api;
 
-#[tp::service]
-impl Math {
-    /// Sums the numbers; echoes `author` from the meta or, failing that, the query.
+/// Our implementation of the contract's `Math`.
+struct MathImpl;
+
+impl Math for MathImpl {
     async fn add(&self, ctx: &tp::CallCtx, nums: Vec<i64>) -> Result<i64, tp::Status> {
         let author = match ctx.input_meta().get("author") {
             Some(author) => Some(author.to_owned()),
@@ -36,7 +38,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..tp::PeerConfig::default()
     };
     let server = tp::Peer::new(config)?;
-    server.route(Math);
+    server.route(MathServer::new(MathImpl));
     let addr = server.listen().await?;
     println!("server listening on {addr}; Ctrl-C to stop");
 
@@ -52,7 +54,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let text =
                 format!("server time {}s, {} sessions", now.as_secs(), broadcaster.session_count());
             for session in broadcaster.sessions() {
-                let _ = session.push("/push/status", &text).await;
+                let _ = PushClient::status(&session, &text).await;
             }
         }
     });

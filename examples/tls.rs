@@ -47,15 +47,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let roots = tls::load_roots(&cert_file)?;
     let client_tls = tls::TlsConfig::new().with_client(tls::client_config(roots)?);
     let client = tp::Peer::builder(config.clone()).tls(client_tls).build()?;
-    let session = client.dial(&addr.to_string()).await?;
-    let sum = MathClient::add(&session, &vec![1, 2, 3]).await?;
+    let session = client.dial(&addr).await?;
+    let sum = MathClient::add(&session, &[1, 2, 3]).await?;
     println!("   [1,2,3] sums to {sum} over TLS");
 
     println!("4. a client trusting another certificate is refused");
     let stranger = selfsigned::generate(&["127.0.0.1"])?;
     let wrong_tls = tls::TlsConfig::new().with_client(stranger.client_config()?);
     let wrong = tp::Peer::builder(config).tls(wrong_tls).build()?;
-    let refused = wrong.dial(&addr.to_string()).await.err().ok_or("the dial should fail")?;
+    let refused = wrong.dial(&addr).await.err().ok_or("the dial should fail")?;
     println!("   {refused}");
 
     client.close().await;

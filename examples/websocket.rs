@@ -65,7 +65,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let session = client.dial(&format!("{scheme}://{addr}/ws?token=let-me-in")).await?;
         println!(
             "   with the token: [1,2,3] sums to {}",
-            MathClient::add(&session, &vec![1, 2, 3]).await?
+            MathClient::add(&session, &[1, 2, 3]).await?
         );
         let status = MathClient::div(&session, &(1, 0)).await.unwrap_err();
         println!("   1/0 answers {status} (code, message and cause intact)");

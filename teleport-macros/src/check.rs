@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use crate::args::Kind;
 use crate::ast::Service;
 use crate::ctxt::Ctxt;
 
@@ -18,31 +19,30 @@ pub(crate) fn check(service: &Service<'_>, cx: &mut Ctxt) {
             }
         }
     }
-    // Every route `x` generates client functions `x` and `x_with`.
+    // Every route `x` generates client functions `x_with`, and a call `x_reply` too.
     let methods: HashMap<String, &syn::Ident> =
-        service.original.items.iter().filter_map(method_ident).map(|i| (unraw(i), i)).collect();
+        service.methods.iter().map(|i| (unraw(i), *i)).collect();
     for route in &service.routes {
-        let generated = format!("{}_with", unraw(route.ident()));
-        if let Some(clash) = methods.get(&generated) {
-            cx.error(
-                clash,
-                format!(
-                    "`{generated}` clashes with the client function generated for `{}`: rename it",
-                    route.ident()
-                ),
-            );
+        let mut suffixes = vec!["with"];
+        if route.kind == Kind::Call {
+            suffixes.push("reply");
+        }
+        for suffix in suffixes {
+            let generated = format!("{}_{suffix}", unraw(route.ident()));
+            if let Some(clash) = methods.get(&generated) {
+                cx.error(
+                    clash,
+                    format!(
+                        "`{generated}` clashes with the client function generated for `{}`: rename it",
+                        route.ident()
+                    ),
+                );
+            }
         }
     }
 }
 
-fn method_ident(item: &syn::ImplItem) -> Option<&syn::Ident> {
-    match item {
-        syn::ImplItem::Fn(method) => Some(&method.sig.ident),
-        _ => None,
-    }
-}
-
-fn unraw(ident: &syn::Ident) -> String {
+pub(crate) fn unraw(ident: &syn::Ident) -> String {
     let name = ident.to_string();
     name.strip_prefix("r#").map_or(name.clone(), str::to_owned)
 }

@@ -4,12 +4,18 @@
 mod args;
 mod ast;
 mod check;
+mod client;
+mod contract;
 mod ctxt;
 mod expand;
+mod fallback;
+mod method;
+mod server;
 
 use proc_macro::TokenStream;
 
-/// Turns an impl block into routes and a typed client. See `teleport::service`'s docs.
+/// Turns an impl block or a trait into routes and a typed client. See `teleport::service`'s
+/// docs.
 #[proc_macro_attribute]
 pub fn service(args: TokenStream, input: TokenStream) -> TokenStream {
     expand::service(args.into(), input.into()).into()

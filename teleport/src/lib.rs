@@ -72,13 +72,19 @@ pub use message::{Message, MessageType, Meta};
 pub use peer::{Peer, PeerBuilder, PeerConfig};
 pub use plugin::Plugin;
 pub use proto::{Proto, ProtoError, RawProto};
-pub use service::Service;
+pub use service::{EncodeAs, Service};
 pub use session::{CallOptions, Reply, Session, SessionState};
 pub use socket::{OutboundStats, PushPolicy};
 pub use status::Status;
+#[doc = include_str!("service.md")]
 pub use teleport_macros::service;
 pub use xfer::{XferFilter, XferPipe, XferRegistry};
 
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

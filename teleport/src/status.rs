@@ -29,7 +29,7 @@ pub const CODE_UNAUTHORIZED: Code = 401;
 pub const CODE_NOT_FOUND: Code = 404;
 /// The message type is not allowed here.
 pub const CODE_MTYPE_NOT_ALLOWED: Code = 405;
-/// The call's deadline passed before its reply arrived.
+/// The call's timeout passed before its reply arrived.
 pub const CODE_HANDLE_TIMEOUT: Code = 408;
 /// The handler failed (for example it panicked).
 pub const CODE_INTERNAL_SERVER_ERROR: Code = 500;
@@ -100,6 +100,14 @@ impl Status {
             msg: code_text(code).unwrap_or_default().to_owned(),
             cause: Some(cause.into()),
         }
+    }
+
+    /// A `500 Internal Server Error` whose cause is `error`'s text: for a handler's error
+    /// type that has no `From` conversion into `Status`, such as `std::io::Error` or
+    /// `anyhow::Error`: `file.read(..).map_err(Status::from_error)?`. The alternate form
+    /// (`{:#}`) is written, so anyhow's chain of causes is kept.
+    pub fn from_error(error: impl fmt::Display) -> Self {
+        Status::with_code(CODE_INTERNAL_SERVER_ERROR, format!("{error:#}"))
     }
 
     /// Sets the cause, returning the status.
@@ -231,5 +239,17 @@ mod tests {
     fn display_names_code_msg_and_cause() {
         let status = Status::with_code(CODE_BAD_MESSAGE, "eof");
         assert_eq!(status.to_string(), "status 400 Bad Message: eof");
+    }
+
+    #[test]
+    fn from_error_is_a_500_with_the_error_as_cause() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no file x");
+        let status = Status::from_error(io);
+        assert_eq!(
+            (status.code(), status.msg(), status.cause_text()),
+            (CODE_INTERNAL_SERVER_ERROR, "Internal Server Error", Some("no file x"))
+        );
+        let result: Result<(), Status> = "x".parse::<i32>().map(drop).map_err(Status::from_error);
+        assert_eq!(result.unwrap_err().cause_text(), Some("invalid digit found in string"));
     }
 }

@@ -5,6 +5,7 @@ mod hub;
 mod serve;
 mod shutdown;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
@@ -14,6 +15,7 @@ use tokio::sync::Notify;
 pub use crate::socket::{OutboundStats, PushPolicy};
 pub use config::{ConfigError, Network, PeerConfig};
 pub use serve::{DialOptions, ListenOptions};
+
 pub use shutdown::graceful_signal;
 
 pub(crate) use hub::Hub;
@@ -25,8 +27,8 @@ use crate::router::{Group, RouteSnapshot, Router};
 use crate::session::Session;
 use crate::socket::OutboundBudget;
 use crate::status::{self, Status};
-use crate::transport::Transports;
 use crate::transport::tcp::SocketOptions;
+use crate::transport::{Addr, Transports};
 use crate::xfer::XferRegistry;
 
 pub(crate) struct PeerInner {
@@ -462,5 +464,47 @@ impl Drop for HandlerGuard {
         if self.peer.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.peer.idle.notify_waiters();
         }
+    }
+}
+
+/// What [`Peer::dial`] accepts: an address as text (`host:port`, a socket path, a
+/// WebSocket URL), a [`std::net::SocketAddr`], or the [`Addr`] that [`Peer::listen`]
+/// returned.
+pub trait DialAddr {
+    /// The address as the dialer reads it.
+    fn dial_addr(&self) -> Cow<'_, str>;
+}
+
+impl DialAddr for str {
+    fn dial_addr(&self) -> Cow<'_, str> {
+        Cow::Borrowed(self)
+    }
+}
+
+impl DialAddr for String {
+    fn dial_addr(&self) -> Cow<'_, str> {
+        Cow::Borrowed(self)
+    }
+}
+
+impl DialAddr for std::net::SocketAddr {
+    fn dial_addr(&self) -> Cow<'_, str> {
+        Cow::Owned(self.to_string())
+    }
+}
+
+impl DialAddr for Addr {
+    fn dial_addr(&self) -> Cow<'_, str> {
+        match self {
+            Addr::Tcp(addr) | Addr::Udp(addr) => Cow::Owned(addr.to_string()),
+            Addr::Unix(path) => Cow::Borrowed(path),
+            memory @ Addr::Memory(_) => Cow::Owned(memory.to_string()),
+        }
+    }
+}
+
+impl<T: DialAddr + ?Sized> DialAddr for &T {
+    fn dial_addr(&self) -> Cow<'_, str> {
+        (**self).dial_addr()
     }
 }

@@ -4,7 +4,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::Peer;
+use super::{DialAddr, Peer};
 use crate::proto::Proto;
 use crate::session::{Origin, RedialTarget, Session};
 use crate::status::{self, Status};
@@ -125,14 +125,20 @@ impl Peer {
     }
 
     /// Dials `addr`: `host:port`, a socket path for the `unix` network, a `ws://` or `wss://`
-    /// URL (or `host:port`) for the WebSocket networks.
-    pub async fn dial(&self, addr: &str) -> Result<Session, Status> {
+    /// URL (or `host:port`) for the WebSocket networks, or the [`Addr`] that
+    /// [`listen`](Self::listen) returned (see [`DialAddr`]).
+    pub async fn dial(&self, addr: impl DialAddr) -> Result<Session, Status> {
         self.dial_with(addr, DialOptions::default()).await
     }
 
     /// Dials with options. A failure is `105 Dial Failed` with the reason as cause, or the
     /// status a connect plugin refused with.
-    pub async fn dial_with(&self, addr: &str, options: DialOptions) -> Result<Session, Status> {
+    pub async fn dial_with(
+        &self,
+        addr: impl DialAddr,
+        options: DialOptions,
+    ) -> Result<Session, Status> {
+        let addr = &*addr.dial_addr();
         self.check_open()?;
         let timeout = options.timeout.unwrap_or(self.config().default_dial_timeout);
         let proto = options.proto.unwrap_or_else(|| self.proto().clone());

@@ -73,8 +73,8 @@ impl CallOptions {
         self
     }
 
-    /// The call's deadline, counted from now (default: the peer's `call_timeout`). Zero
-    /// means no deadline.
+    /// The call's timeout, counted from the start of the call (default: the peer's
+    /// `call_timeout`); when it passes the call ends with `408`. Zero means none.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -106,7 +106,7 @@ pub struct Reply<R> {
 /// A call in flight, started by [`Session::call_async`]; await it for the reply.
 ///
 /// Dropping the handle does not cancel the call: it still ends (and its pending entry is
-/// freed) by its reply, deadline or the connection's end.
+/// freed) by its reply, its timeout or the connection's end.
 pub struct CallHandle<R> {
     rx: oneshot::Receiver<Result<Reply<R>, Status>>,
 }
@@ -184,7 +184,7 @@ impl Session {
 
     /// Like [`call_raw`](Self::call_raw), but a reply with an error status comes back as
     /// it is, meta included, so that a proxy passes it on unchanged. `Err` means that no
-    /// reply came: the connection failed, the deadline passed, or a plugin refused.
+    /// reply came: the connection failed, the timeout passed, or a plugin refused.
     pub async fn call_raw_reply(
         &self,
         msg: Message,

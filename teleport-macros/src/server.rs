@@ -1,0 +1,231 @@
+//! The server side: the `Service` implementation that registers one route per method,
+//! for an impl block itself or for the `{Trait}Server` wrapper of a contract.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use crate::args::Kind;
+use crate::ast::{Form, Ret, Route, Service};
+use crate::check::unraw;
+use crate::client::{bound, const_ident};
+use crate::expand::{client_ident, respan, server_ident};
+
+/// The generic parameter of the functions that register a contract's routes.
+fn impl_param() -> syn::Ident {
+    syn::Ident::new("__TpService", Span::call_site())
+}
+
+pub(crate) fn register(service: &Service<'_>, krate: &syn::Path) -> TokenStream {
+    let group = syn::Ident::new("group", Span::mixed_site());
+    let routes = service.routes.iter().map(|route| register_route(service, route, krate, &group));
+    let routes = quote!(#(#routes)*);
+    match service.form {
+        Form::Impl(item) => {
+            let self_ty = &item.self_ty;
+            quote! {
+                #[automatically_derived]
+                impl #krate::__private::Service for #self_ty {
+                    fn register(self: #krate::__private::Arc<Self>, #group: &#krate::__private::Group) {
+                        #routes
+                    }
+                }
+            }
+        }
+        Form::Trait(item) => {
+            let server = server_ident(service);
+            let trait_ident = &item.ident;
+            let param = impl_param();
+            quote! {
+                #[automatically_derived]
+                impl<#param: #trait_ident> #krate::__private::Service for #server<#param> {
+                    fn register(self: #krate::__private::Arc<Self>, #group: &#krate::__private::Group) {
+                        #routes
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The checks a route's types must pass, each spanned at the user's type. Every one is
+/// reported once, where it is first required (see [`chain`]).
+fn type_bounds(route: &Route<'_>, krate: &syn::Path) -> Vec<(TokenStream, Span)> {
+    let mut bounds = Vec::new();
+    // The server decodes the argument and encodes the reply; the client's side of each
+    // is checked where a stub is called.
+    if let Some(arg) = route.arg {
+        bounds.push((bound(arg, krate, quote!(DecodeBody)), arg.span()));
+    }
+    if let Some(value) = route.ret.value() {
+        bounds.push((bound(value, krate, quote!(EncodeBody)), value.span()));
+    }
+    match &route.ret {
+        Ret::Result { err: Some(err), .. } => {
+            let span = err.span();
+            let path = respan(quote!(#krate::__private::ReplyError<#err>), span);
+            let status = respan(quote!(#krate::__private::Status), span);
+            bounds.push((quote_spanned!(span=> for<'__tp> #status: #path,), span));
+        }
+        Ret::Result { ok, err: None, whole } => {
+            bounds.push((bound(whole, krate, quote!(IntoReply<#ok>)), whole.span()));
+        }
+        _ => {}
+    }
+    bounds
+}
+
+fn register_route(
+    service: &Service<'_>,
+    route: &Route<'_>,
+    krate: &syn::Path,
+    group: &syn::Ident,
+) -> TokenStream {
+    let mixed = Span::mixed_site();
+    let this = syn::Ident::new("this", mixed);
+    let registration = registration(service, route, krate, group, &this);
+    let (generics, this_ty) = match service.form {
+        Form::Impl(item) => {
+            let self_ty = &item.self_ty;
+            (quote!(), quote!(#krate::__private::Arc<#self_ty>))
+        }
+        Form::Trait(item) => {
+            let (param, trait_ident, server) = (impl_param(), &item.ident, server_ident(service));
+            (quote!(<#param: #trait_ident>), quote!(#krate::__private::Arc<#server<#param>>))
+        }
+    };
+    let fns = Fns {
+        base: format!("__route_{}", unraw(route.ident())),
+        generics,
+        this_ty,
+        group_ty: quote!(#krate::__private::Group),
+        this,
+        group: group.clone(),
+        fallback_span: route.sig.span(),
+    };
+    fns.chain(type_bounds(route, krate), registration)
+}
+
+/// The functions that register one route, and what they have in common.
+struct Fns {
+    base: String,
+    generics: TokenStream,
+    this_ty: TokenStream,
+    group_ty: TokenStream,
+    this: syn::Ident,
+    group: syn::Ident,
+    /// Where the first function is called when there is no bound to point at.
+    fallback_span: Span,
+}
+
+impl Fns {
+    /// Functions `f0 .. fn`, `fi` declaring the first `i + 1` bounds and calling `fi+1` at
+    /// the span of its new bound: an unmet bound is reported once, on the user's type, and
+    /// the last function, which registers the route, may rely on all of them. `register`
+    /// calls `f0`.
+    fn chain(&self, bounds: Vec<(TokenStream, Span)>, registration: TokenStream) -> TokenStream {
+        let Fns { generics, this_ty, group_ty, this, group, .. } = self;
+        let call_at = |i: usize| bounds.get(i).map_or(self.fallback_span, |(_, span)| *span);
+        let last = bounds.len().saturating_sub(1);
+        let mut registration = Some(registration);
+        let mut out = TokenStream::new();
+        for i in 0..=last {
+            let f = self.name(i);
+            let preds = bounds.iter().take(i + 1).map(|(b, _)| b);
+            let body = match registration.take_if(|_| i == last) {
+                Some(registration) => registration,
+                None => {
+                    let next = self.name(i + 1);
+                    respan(quote!(#next(#this, #group)), call_at(i + 1))
+                }
+            };
+            out.extend(quote! {
+                #[allow(non_snake_case)]
+                fn #f #generics(#this: #this_ty, #group: &#group_ty)
+                where
+                    #(#preds)*
+                {
+                    #body;
+                }
+            });
+        }
+        let first = self.name(0);
+        let call = respan(quote!(#first(::core::clone::Clone::clone(&self), #group)), call_at(0));
+        quote!(#out #call;)
+    }
+
+    fn name(&self, i: usize) -> syn::Ident {
+        format_ident!("{}_{i}", self.base, span = Span::mixed_site())
+    }
+}
+
+/// `group.route_*_fn(Client::ROUTE, handler)`, spanned at the user's signature so that a
+/// future that is not `Send` is reported there.
+fn registration(
+    service: &Service<'_>,
+    route: &Route<'_>,
+    krate: &syn::Path,
+    group: &syn::Ident,
+    this: &syn::Ident,
+) -> TokenStream {
+    let mixed = Span::mixed_site();
+    let (ctx, arg) = (syn::Ident::new("ctx", mixed), syn::Ident::new("arg", mixed));
+    let is_async = route.is_async();
+    // A method that is not `async` becomes a synchronous handler: it runs as soon as its
+    // argument is decoded, and no future is built or boxed for it.
+    let (ctx_ty, register_fn) = match (route.kind, is_async) {
+        (Kind::Call, true) => (quote!(#krate::__private::CallCtx), quote!(route_call_fn)),
+        (Kind::Push, true) => (quote!(#krate::__private::PushCtx), quote!(route_push_fn)),
+        (Kind::Call, false) => (quote!(&#krate::__private::CallCtx), quote!(route_call_sync_fn)),
+        (Kind::Push, false) => (quote!(&#krate::__private::PushCtx), quote!(route_push_sync_fn)),
+    };
+    let ctx_param = if route.ctx { quote!(#ctx: #ctx_ty) } else { quote!(_: #ctx_ty) };
+    let (arg_param, arg_ty) = match route.arg {
+        Some(t) => (quote!(#arg), quote!(#t)),
+        None => (quote!(_), quote!(())),
+    };
+    let mut call_args = Vec::new();
+    if route.ctx {
+        call_args.push(if is_async { quote!(&#ctx) } else { quote!(#ctx) });
+    }
+    if route.arg.is_some() {
+        call_args.push(quote!(#arg));
+    }
+    let method = route.ident();
+    let invoke = match service.form {
+        Form::Impl(_) => quote!(#this.#method(#(#call_args),*)),
+        Form::Trait(item) => {
+            let (param, trait_ident) = (impl_param(), &item.ident);
+            quote!(<#param as #trait_ident>::#method(&#this.0, #(#call_args),*))
+        }
+    };
+    let invoke = if is_async { quote!(#invoke.await) } else { invoke };
+    let result = match &route.ret {
+        Ret::Unit => quote!({ #invoke; ::core::result::Result::Ok(()) }),
+        Ret::Plain(_) => quote!(::core::result::Result::Ok(#invoke)),
+        Ret::Result { err: Some(err), .. } => quote! {
+            ::core::result::Result::map_err(
+                #invoke,
+                <#krate::__private::Status as #krate::__private::ReplyError<#err>>::from_reply_error,
+            )
+        },
+        Ret::Result { ok, err: None, .. } => {
+            quote!(#krate::__private::IntoReply::<#ok>::into_reply(#invoke))
+        }
+    };
+    let assert_send = quote!(#krate::__private::assert_send);
+    let handler = if is_async {
+        quote! {
+            move |#ctx_param, #arg_param: #arg_ty| {
+                let #this = ::core::clone::Clone::clone(&#this);
+                #assert_send(async move { #result })
+            }
+        }
+    } else {
+        quote!(move |#ctx_param, #arg_param: #arg_ty| #result)
+    };
+    let sig_span = route.sig.span();
+    let client = client_ident(service);
+    let konst = const_ident(route);
+    respan(quote!(#group.#register_fn(#client::#konst, #handler)), sig_span)
+}

@@ -1,0 +1,4 @@
+use teleport as tp;
+#[tp::service]
+struct Math;
+fn main() {}
