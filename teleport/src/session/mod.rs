@@ -270,9 +270,9 @@ impl Session {
         self.set_state(SessionState::Closed);
         let socket = self.inner.socket.write().take();
         if let Some(socket) = &socket {
+            // Before the close, which the read loop may see first and end them with 102.
+            socket.pending.fail_all(&self.connection_ended());
             socket.close();
-            let ended = if self.peer().is_shutting_down() { shut_down() } else { conn_closed() };
-            socket.pending.fail_all(&ended);
         }
         // Before the flush, so that a caller giving up on the flush (a shutdown deadline)
         // still leaves the session removed from its peer.
@@ -419,6 +419,12 @@ impl Session {
         socket.abort();
     }
 
+    /// What pending calls end with when the connection goes: 503 when the peer is shutting
+    /// down, else 102.
+    fn connection_ended(&self) -> Status {
+        if self.peer().is_shutting_down() { shut_down() } else { conn_closed() }
+    }
+
     /// Logs, once per session, a caller's remaining time that could not be used.
     pub(crate) fn note_bad_timeout(&self, text: &str) {
         if !self.inner.bad_timeout_logged.swap(true, Ordering::Relaxed) {
@@ -446,7 +452,7 @@ impl Session {
     /// connecting or redialing, the set-up in progress sees the closed socket and decides.
     pub(crate) fn on_connection_lost(&self, socket: &Arc<Socket>) {
         socket.close();
-        socket.pending.fail_all(&conn_closed());
+        socket.pending.fail_all(&self.connection_ended());
         {
             let mut current = self.inner.socket.write();
             let is_current = current.as_ref().is_some_and(|s| Arc::ptr_eq(s, socket));
