@@ -239,6 +239,15 @@ pub enum ConfigError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A plugin's [`pre_new_peer`](crate::Plugin::pre_new_peer) hook refused the
+    /// configuration: its status says why.
+    #[error("plugin {plugin} refused the configuration: {status}")]
+    Refused {
+        /// The plugin's name.
+        plugin: String,
+        /// The status the hook returned.
+        status: crate::status::Status,
+    },
 }
 
 fn invalid(field: &'static str, reason: impl Into<String>) -> ConfigError {

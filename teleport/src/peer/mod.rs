@@ -128,8 +128,14 @@ impl PeerBuilder {
         self
     }
 
-    /// Checks the configuration and builds the peer.
-    pub fn build(self) -> Result<Peer, ConfigError> {
+    /// Runs the plugins' `pre_new_peer` hooks, checks the configuration and builds the peer.
+    pub fn build(mut self) -> Result<Peer, ConfigError> {
+        for plugin in &self.plugins {
+            plugin.pre_new_peer(&mut self.config).map_err(|status| ConfigError::Refused {
+                plugin: plugin.name().to_owned(),
+                status,
+            })?;
+        }
         self.config.validate()?;
         let default_codec =
             self.codecs.by_name(&self.config.default_body_codec).map(|c| c.id).ok_or_else(
