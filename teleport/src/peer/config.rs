@@ -46,6 +46,9 @@ pub enum Network {
     Tcp6,
     /// A Unix domain stream socket, `"unix"`; the listen address is [`PeerConfig::unix_path`].
     Unix,
+    /// A Unix sequenced-packet socket, `"unixpacket"` (Linux, Android and FreeBSD); the
+    /// listen address is [`PeerConfig::unix_path`].
+    Unixpacket,
     /// TLS over TCP, `"tls"` (feature `tls`); the certificates come from
     /// [`PeerBuilder::tls`](crate::PeerBuilder::tls).
     Tls,
@@ -61,18 +64,26 @@ pub enum Network {
 
 impl Network {
     /// The name used in config files and by Go: `"tcp"`, `"tcp4"`, `"tcp6"`, `"unix"`,
-    /// `"tls"`, `"quic"`, `"ws"` or `"wss"`.
+    /// `"unixpacket"`, `"tls"`, `"quic"`, `"ws"` or `"wss"`.
     pub fn as_str(self) -> &'static str {
         match self {
             Network::Tcp => "tcp",
             Network::Tcp4 => "tcp4",
             Network::Tcp6 => "tcp6",
             Network::Unix => "unix",
+            Network::Unixpacket => "unixpacket",
             Network::Tls => "tls",
             Network::Quic => "quic",
             Network::Ws => "ws",
             Network::Wss => "wss",
         }
+    }
+}
+
+impl Network {
+    /// Whether the network addresses a socket path rather than a host and port.
+    pub fn is_unix(self) -> bool {
+        matches!(self, Network::Unix | Network::Unixpacket)
     }
 }
 
@@ -99,7 +110,8 @@ pub struct PeerConfig {
     pub local_ip: String,
     /// The TCP port to listen on; 0 lets the OS pick one. Default 0.
     pub listen_port: u16,
-    /// The socket path a Unix listener binds; required to listen on [`Network::Unix`].
+    /// The socket path a Unix listener binds; required to listen on [`Network::Unix`] and
+    /// [`Network::Unixpacket`].
     /// Default none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unix_path: Option<PathBuf>,
@@ -287,10 +299,10 @@ impl PeerConfig {
     }
 
     /// The address a TCP listener binds, `host:port` (`0.0.0.0:0`, `[::]:9090`...); `None`
-    /// on [`Network::Unix`], whose listener binds [`unix_path`](Self::unix_path).
+    /// on the Unix networks, whose listener binds [`unix_path`](Self::unix_path).
     pub fn listen_addr(&self) -> Option<String> {
         let host = match (self.network, self.local_ip.as_str()) {
-            (Network::Unix, _) => return None,
+            (network, _) if network.is_unix() => return None,
             (Network::Tcp6, "" | "0.0.0.0") => "::",
             (_, "") => "0.0.0.0",
             (_, ip) => ip,
@@ -323,7 +335,7 @@ impl PeerConfig {
     /// [`validate`](Self::validate), plus what listening needs: a path on Unix sockets.
     pub fn validate_listen(&self) -> Result<(), ConfigError> {
         self.validate()?;
-        if self.network == Network::Unix && self.unix_path.is_none() {
+        if self.network.is_unix() && self.unix_path.is_none() {
             return Err(invalid("unix_path", "listening on a unix network needs a socket path"));
         }
         Ok(())
@@ -331,7 +343,7 @@ impl PeerConfig {
 
     fn check_local_ip(&self) -> Result<(), ConfigError> {
         let ip = self.local_ip.as_str();
-        if self.network == Network::Unix || ip.is_empty() {
+        if self.network.is_unix() || ip.is_empty() {
             return Ok(());
         }
         match (ip.parse::<IpAddr>(), self.network) {
@@ -526,6 +538,7 @@ mod tests {
             Network::Tcp4,
             Network::Tcp6,
             Network::Unix,
+            Network::Unixpacket,
             Network::Tls,
             Network::Quic,
             Network::Ws,

@@ -33,6 +33,7 @@ fn unsupported(network: Network) -> io::Error {
         Network::Quic => "the `quic` feature",
         Network::Ws => "the `ws` feature",
         Network::Wss => "the `ws` and `tls` features",
+        Network::Unixpacket => "Linux, Android or FreeBSD",
         _ => "a Unix system",
     };
     io::Error::new(io::ErrorKind::Unsupported, format!("network {network} needs {needs}"))
@@ -55,6 +56,11 @@ pub(crate) async fn bind(peer: &Peer) -> io::Result<Box<dyn Listener>> {
         Network::Unix => {
             let path = config.unix_path.clone().unwrap_or_default();
             Box::new(super::unix::UnixListener::bind(path)?)
+        }
+        #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+        Network::Unixpacket => {
+            let path = config.unix_path.clone().unwrap_or_default();
+            Box::new(super::unixpacket::UnixPacketListener::bind(path, 1024)?)
         }
         #[cfg(feature = "tls")]
         Network::Tls => {
@@ -89,6 +95,8 @@ pub(crate) async fn dial(peer: &Peer, addr: &str) -> io::Result<Conn> {
         Network::Tcp | Network::Tcp4 | Network::Tcp6 => tcp::dial(addr, &options).await,
         #[cfg(unix)]
         Network::Unix => super::unix::dial(addr).await,
+        #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+        Network::Unixpacket => super::unixpacket::dial(addr).await,
         #[cfg(feature = "tls")]
         Network::Tls => super::tls::dial(addr, &options, transports.tls(network)?).await,
         #[cfg(feature = "quic")]

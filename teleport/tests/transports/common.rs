@@ -42,7 +42,7 @@ pub(crate) fn cert() -> &'static teleport::transport::selfsigned::SelfSigned {
 /// A configuration on `network`, on loopback port 0 (or a fresh socket path).
 pub(crate) fn config(network: Network) -> PeerConfig {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let unix_path = (network == Network::Unix).then(|| {
+    let unix_path = network.is_unix().then(|| {
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         std::env::temp_dir().join(format!("tp-transports-{}-{n}.sock", std::process::id()))
     });
