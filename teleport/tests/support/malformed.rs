@@ -14,6 +14,8 @@ pub(crate) enum Want {
     Is(ProtoError),
     /// [`ProtoError::Malformed`], whatever the parser's words.
     Malformed,
+    /// [`ProtoError::Unsupported`], whatever it names.
+    Unsupported,
 }
 
 /// A name, the bytes on the socket, and the error they must give.
@@ -63,6 +65,9 @@ fn check(proto: &dyn Proto, name: &str, got: Result<Option<Message>, ProtoError>
         (Err(got), Want::Is(want)) => assert_eq!(&got, want, "{proto}: {name}"),
         (Err(got), Want::Malformed) => {
             assert!(matches!(got, ProtoError::Malformed(_)), "{proto}: {name}: {got:?}")
+        }
+        (Err(got), Want::Unsupported) => {
+            assert!(matches!(got, ProtoError::Unsupported { .. }), "{proto}: {name}: {got:?}")
         }
         (Ok(got), _) => panic!("{proto}: {name}: decoded {got:?}"),
     }

@@ -27,6 +27,11 @@ pub(crate) const PROTOCOLS: &[Protocol] = &[
         name: "protobuf",
         make: || Arc::new(teleport::proto::ProtobufProto::new(Limits::default(), filters())),
     },
+    #[cfg(feature = "thrift")]
+    Protocol {
+        name: "thrift-binary",
+        make: || Arc::new(teleport::proto::ThriftProto::binary(Limits::default(), filters())),
+    },
 ];
 
 /// A self-signed certificate for `127.0.0.1` and `localhost`, made once per test binary.
