@@ -60,11 +60,16 @@ pub enum Network {
     Ws,
     /// WebSocket over TLS, `"wss"` (features `ws` and `tls`).
     Wss,
+    /// KCP over UDP, `"kcp"`, also read from Go's aliases `"udp"`, `"udp4"` and `"udp6"`
+    /// (feature `kcp`); its settings come from [`PeerBuilder::kcp`](crate::PeerBuilder::kcp).
+    /// A Go peer's KCP (kcp-go with FEC) cannot talk to it: see `transport::kcp`.
+    #[serde(alias = "udp", alias = "udp4", alias = "udp6")]
+    Kcp,
 }
 
 impl Network {
     /// The name used in config files and by Go: `"tcp"`, `"tcp4"`, `"tcp6"`, `"unix"`,
-    /// `"unixpacket"`, `"tls"`, `"quic"`, `"ws"` or `"wss"`.
+    /// `"unixpacket"`, `"kcp"`, `"tls"`, `"quic"`, `"ws"` or `"wss"`.
     pub fn as_str(self) -> &'static str {
         match self {
             Network::Tcp => "tcp",
@@ -76,6 +81,7 @@ impl Network {
             Network::Quic => "quic",
             Network::Ws => "ws",
             Network::Wss => "wss",
+            Network::Kcp => "kcp",
         }
     }
 }
@@ -543,9 +549,14 @@ mod tests {
             Network::Quic,
             Network::Ws,
             Network::Wss,
+            Network::Kcp,
         ] {
             let text = format!("network = \"{network}\"");
             assert_eq!(PeerConfig::from_toml_str(&text).unwrap().network, network, "{text}");
+        }
+        for alias in ["udp", "udp4", "udp6"] {
+            let text = format!("network = \"{alias}\"");
+            assert_eq!(PeerConfig::from_toml_str(&text).unwrap().network, Network::Kcp, "{text}");
         }
     }
 
@@ -564,7 +575,7 @@ mod tests {
             "call_timeout = \"5 parsecs\"",
             "call_timeout = 5",
             "call_timeout = \"-1s\"",
-            "network = \"kcp\"",
+            "network = \"sctp\"",
             "network = \"TCP\"",
             "listen_port = 70000",
         ] {

@@ -128,6 +128,14 @@ impl PeerBuilder {
         self
     }
 
+    /// The settings of the `kcp` network (feature `kcp`; default: see
+    /// [`KcpSettings`](crate::transport::kcp::KcpSettings)).
+    #[cfg(feature = "kcp")]
+    pub fn kcp(mut self, kcp: crate::transport::kcp::KcpSettings) -> Self {
+        self.transports.kcp = kcp;
+        self
+    }
+
     /// Runs the plugins' `pre_new_peer` hooks, checks the configuration and builds the peer.
     pub fn build(mut self) -> Result<Peer, ConfigError> {
         for plugin in &self.plugins {

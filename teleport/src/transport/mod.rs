@@ -4,6 +4,8 @@
 //! A transport hands the runtime a [`Conn`]: a read half, a write half and the addresses.
 //! Everything above it (framing, sessions, routing) is the same for every transport.
 
+#[cfg(feature = "kcp")]
+pub mod kcp;
 pub mod memory;
 mod network;
 #[cfg(feature = "quic")]

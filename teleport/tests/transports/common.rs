@@ -59,6 +59,10 @@ pub(crate) fn builder(config: PeerConfig, proto: &Protocol) -> PeerBuilder {
     let builder = Peer::builder(config).proto((proto.make)());
     #[cfg(feature = "tls")]
     let builder = builder.tls(cert().tls_config().unwrap());
+    // KCP has no close: a server sees its client gone only by its silence, kept short here.
+    #[cfg(feature = "kcp")]
+    let builder = builder
+        .kcp(teleport::transport::kcp::KcpSettings::default().idle_timeout(Duration::from_secs(1)));
     builder
 }
 

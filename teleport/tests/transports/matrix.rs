@@ -100,4 +100,5 @@ transports! {
     #[cfg(feature = "quic")] quic => Network::Quic;
     #[cfg(feature = "ws")] ws => Network::Ws;
     #[cfg(all(feature = "ws", feature = "tls"))] wss => Network::Wss;
+    #[cfg(feature = "kcp")] kcp => Network::Kcp;
 }
