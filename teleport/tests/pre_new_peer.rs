@@ -72,12 +72,8 @@ fn hooks_run_in_order_and_before_post_new_peer() {
 #[test]
 fn a_refusal_aborts_the_build_with_its_status() {
     let seen = Seen::default();
-    let err = Peer::builder(PeerConfig::default())
-        .plugin(Refuse)
-        .plugin(seen.clone())
-        .build()
-        .err()
-        .expect("the build is refused");
+    let built = Peer::builder(PeerConfig::default()).plugin(Refuse).plugin(seen.clone()).build();
+    let Err(err) = built else { panic!("the build is refused") };
     match &err {
         ConfigError::Refused { plugin, status } => {
             assert_eq!(plugin, "refuse");
@@ -92,10 +88,7 @@ fn a_refusal_aborts_the_build_with_its_status() {
 
 #[test]
 fn the_changed_config_is_still_checked() {
-    let err = Peer::builder(PeerConfig::default())
-        .plugin(SetCodec("no-such-codec"))
-        .build()
-        .err()
-        .expect("an unknown codec is refused");
+    let built = Peer::builder(PeerConfig::default()).plugin(SetCodec("no-such-codec")).build();
+    let Err(err) = built else { panic!("an unknown codec is refused") };
     assert!(matches!(err, ConfigError::Invalid { field: "default_body_codec", .. }), "{err:?}");
 }

@@ -2,7 +2,8 @@
 //! (a prefix that does not count itself), the frames that fail before the payload is read,
 //! the table runner, and the encoder checks common to both.
 //!
-//! Used by `tests/wire_malformed_json.rs` and `tests/wire_malformed_pb.rs` through `#[path]`.
+//! Used by `tests/wire_malformed_json.rs`, `tests/wire_malformed_pb.rs` and
+//! `tests/wire_thrift.rs` through `#[path]`.
 
 use bytes::{Bytes, BytesMut};
 use teleport::proto::{DEFAULT_MAX_FRAME, DEFAULT_MAX_META, Limits};
@@ -14,7 +15,8 @@ pub(crate) enum Want {
     Is(ProtoError),
     /// [`ProtoError::Malformed`], whatever the parser's words.
     Malformed,
-    /// [`ProtoError::Unsupported`], whatever it names.
+    /// [`ProtoError::Unsupported`], whatever it names (the thrift table's).
+    #[allow(dead_code)]
     Unsupported,
 }
 
