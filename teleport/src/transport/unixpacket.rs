@@ -128,6 +128,10 @@ impl AsyncWrite for PacketWriter {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
+        // An empty packet reads as the end of the stream on the other side: never send one.
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
         let packet = &buf[..buf.len().min(MAX_SEND_PACKET)];
         loop {
             ready!(self.fd.poll_write_ready(cx))?;
