@@ -21,7 +21,9 @@
 //! - A top-level sequence is one element per item and no root, in Go as here: neither
 //!   side reads it back whole. Wrap sequences in a struct.
 //! - Neither side checks the root element's name when reading (Go does only with an
-//!   `XMLName` field).
+//!   `XMLName` field), so the root of a bare value may differ harmlessly: Go writes its `int`
+//!   as `<int>`, Rust has no such type and writes an `i64` as `<int64>`.
+//! - Go writes `[]byte` as text; serde bytes have no XML form here: use a `String`.
 
 use bytes::{BufMut, BytesMut};
 use serde::Serialize;
