@@ -28,8 +28,14 @@ impl<T: TSerializable> EncodeBody for Thrift<T> {
         if codec != THRIFT {
             return Err(CodecError::Unsupported(codec));
         }
+        let start = dst.len();
         let mut out = TBinaryOutputProtocol::new(dst.writer(), true);
-        self.0.write_to_out_protocol(&mut out).map_err(|e| CodecError::encode("thrift", e))
+        let result = self.0.write_to_out_protocol(&mut out);
+        drop(out);
+        result.map_err(|e| {
+            dst.truncate(start);
+            CodecError::encode("thrift", e)
+        })
     }
 }
 

@@ -36,18 +36,18 @@ pub(super) fn encode<T: Serialize + ?Sized>(
     dst: &mut BytesMut,
 ) -> Result<(), CodecError> {
     let start = dst.len();
-    match quick_xml::se::to_utf8_io_writer(dst.writer(), value) {
-        Ok(_) => Ok(()),
-        Err(quick_xml::SeError::Unsupported(_)) => {
-            // Only values without a type name of their own end here: name them as Go does.
-            dst.truncate(start);
-            let root = go_type_name(std::any::type_name::<T>());
-            quick_xml::se::to_writer_with_root(FmtWriter(dst), root, value)
-                .map(drop)
-                .map_err(|e| CodecError::encode("xml", e))
-        }
-        Err(e) => Err(CodecError::encode("xml", e)),
+    let mut result = quick_xml::se::to_utf8_io_writer(dst.writer(), value).map(drop);
+    if let Err(quick_xml::SeError::Unsupported(_)) = result {
+        // Values without a type name of their own end here: name them as Go does.
+        dst.truncate(start);
+        let root = go_type_name(std::any::type_name::<T>());
+        result = quick_xml::se::to_writer_with_root(FmtWriter(dst), root, value).map(drop);
     }
+    result.map_err(|e| {
+        // Nothing of a value that could not be written stays in the buffer.
+        dst.truncate(start);
+        CodecError::encode("xml", e)
+    })
 }
 
 /// The body must be UTF-8, as Go's decoder wants without a charset reader.
@@ -147,6 +147,16 @@ mod tests {
             assert!(decode::<Person>(bad).is_err(), "{bad:?}");
         }
         assert!(decode::<i64>(b"<int64>z</int64>").is_err());
+        // serde bytes have no XML form: the encode fails and leaves the buffer as it was.
+        struct Bytes;
+        impl Serialize for Bytes {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_bytes(b"ab")
+            }
+        }
+        let mut buf = BytesMut::from(&b"keep"[..]);
+        assert!(encode(&Bytes, &mut buf).is_err());
+        assert_eq!(&buf[..], b"keep");
         assert_eq!(decode::<Option<Person>>(b"").unwrap(), None);
     }
 }
