@@ -649,12 +649,15 @@ mod tests {
             ..PeerConfig::default()
         };
         c.validate().unwrap();
-        let unix = PeerConfig { network: Network::Unix, ..PeerConfig::default() };
-        unix.validate().unwrap();
-        assert_eq!(
-            unix.validate_listen().map_err(|e| e.to_string()).unwrap_err(),
-            "invalid unix_path: listening on a unix network needs a socket path"
-        );
+        for network in [Network::Unix, Network::Unixpacket] {
+            let unix = PeerConfig { network, ..PeerConfig::default() };
+            unix.validate().unwrap();
+            assert_eq!(
+                unix.validate_listen().map_err(|e| e.to_string()).unwrap_err(),
+                "invalid unix_path: listening on a unix network needs a socket path"
+            );
+            assert_eq!(unix.listen_addr(), None);
+        }
     }
 
     #[test]
