@@ -29,9 +29,10 @@ impl<T: TSerializable> EncodeBody for Thrift<T> {
             return Err(CodecError::Unsupported(codec));
         }
         let start = dst.len();
-        let mut out = TBinaryOutputProtocol::new(dst.writer(), true);
-        let result = self.0.write_to_out_protocol(&mut out);
-        drop(out);
+        let result = {
+            let mut out = TBinaryOutputProtocol::new(dst.writer(), true);
+            self.0.write_to_out_protocol(&mut out)
+        };
         result.map_err(|e| {
             dst.truncate(start);
             CodecError::encode("thrift", e)
