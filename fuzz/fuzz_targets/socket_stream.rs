@@ -1,5 +1,5 @@
-//! The body of the `raw_decode`, `json_decode`, `protobuf_decode` and `http_decode` targets,
-//! which differ only in the protocol they build.
+//! The body of the `raw_decode`, `json_decode`, `protobuf_decode`, `http_decode` and
+//! `thrift_decode` targets, which differ only in the protocol they build.
 //!
 //! The first input byte chooses how the stream is cut into reads (bits 0–5, 63 meaning all
 //! at once) and which limits apply (bit 7: 512-byte frames, 64-byte meta); the rest is the
@@ -59,7 +59,8 @@ fn check_round_trip(proto: &impl Proto, msg: &Message) {
         Err(
             ProtoError::MetaTooLong { .. }
             | ProtoError::FrameTooLarge { .. }
-            | ProtoError::HeadTooLarge { .. },
+            | ProtoError::HeadTooLarge { .. }
+            | ProtoError::StatusTooLong(_),
         ) => {
             assert!(wire.is_empty(), "a failed encode appended bytes");
             return;

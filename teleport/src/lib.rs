@@ -10,7 +10,7 @@
 //! - [`message`]: [`Message`], [`MessageType`], [`Meta`];
 //! - [`status`]: [`Status`] and Go eRPC's codes;
 //! - [`proto`]: framing ([`Proto`], [`RawProto`]);
-//! - [`codec`]: body codecs (JSON, plain, form, protobuf, bincode);
+//! - [`codec`]: body codecs (JSON, plain, form, protobuf, bincode, XML, Thrift);
 //! - [`xfer`]: transfer filters (gzip, md5) and the [`XferPipe`].
 //!
 //! ```
@@ -36,6 +36,10 @@
 //! - `md5` (default): the md5 transfer filter.
 //! - `protobuf`: the protobuf body codec for prost messages.
 //! - `bincode`: the bincode body codec.
+//! - `xml`: the XML body codec, shaped as Go's `encoding/xml` writes structs.
+//! - `thrift`: the Thrift body codec for `thrift`-crate structs, and the thrift protocols
+//!   (`proto::ThriftProto`, Go's `thriftproto`).
+//! - `kcp`: KCP over UDP (network `kcp`) with tokio_kcp (`transport::kcp`); Rust peers only.
 //! - `tls`: TLS over TCP (network `tls`) with rustls, and self-signed certificates
 //!   (`transport::tls`, `transport::selfsigned`).
 //! - `quic`: QUIC (network `quic`) with quinn (`transport::quic`); implies `tls`.

@@ -9,10 +9,12 @@
 //! | `f` | `form` | `application/x-www-form-urlencoded`, serde_urlencoded | always |
 //! | `p` | `protobuf` | prost messages, through [`Protobuf`] | `protobuf` |
 //! | `b` | `bincode` | bincode 2, standard config (ours alone: Go has no `b`) | `bincode` |
+//! | `t` | `thrift` | a Thrift struct in the binary protocol, through [`Thrift`] | `thrift` |
+//! | `x` | `xml` | XML as Go's `encoding/xml` writes plain structs, with quick-xml | `xml` |
 //!
 //! Id `0` means "no body". Any `serde` type is a body in the serde codecs through the blanket
 //! implementations of [`EncodeBody`] and [`DecodeBody`]; prost messages are wrapped in
-//! [`Protobuf`]; [`RawBody`] carries bytes verbatim in any codec, as a Go `[]byte` does.
+//! [`Protobuf`], Thrift structs in [`Thrift`]; [`RawBody`] carries bytes verbatim in any codec, as a Go `[]byte` does.
 
 #[cfg(feature = "bincode")]
 mod bincode;
@@ -22,6 +24,10 @@ mod plain;
 #[cfg(feature = "protobuf")]
 mod protobuf;
 mod raw;
+#[cfg(feature = "thrift")]
+mod thrift;
+#[cfg(feature = "xml")]
+mod xml;
 
 use bytes::BytesMut;
 use serde::Serialize;
@@ -30,6 +36,8 @@ use serde::de::DeserializeOwned;
 #[cfg(feature = "protobuf")]
 pub use protobuf::Protobuf;
 pub use raw::RawBody;
+#[cfg(feature = "thrift")]
+pub use thrift::Thrift;
 
 use crate::message::Message;
 use crate::status::Status;
@@ -46,6 +54,10 @@ pub const PLAIN: u8 = b's';
 pub const FORM: u8 = b'f';
 /// Bincode (`b`), a teleport extension.
 pub const BINCODE: u8 = b'b';
+/// Thrift (`t`).
+pub const THRIFT: u8 = b't';
+/// XML (`x`).
+pub const XML: u8 = b'x';
 
 /// Why a body could not be encoded or decoded.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -122,6 +134,8 @@ impl<T: Serialize + ?Sized> EncodeBody for T {
             FORM => form::encode(self, dst),
             #[cfg(feature = "bincode")]
             BINCODE => bincode::encode(self, dst),
+            #[cfg(feature = "xml")]
+            XML => xml::encode(self, dst),
             _ => Err(CodecError::Unsupported(codec)),
         }
     }
@@ -135,6 +149,8 @@ impl<T: DeserializeOwned> DecodeBody for T {
             FORM => form::decode(src),
             #[cfg(feature = "bincode")]
             BINCODE => bincode::decode(src),
+            #[cfg(feature = "xml")]
+            XML => xml::decode(src),
             NONE if src.is_empty() => decode_unit("none"),
             _ => Err(CodecError::Unsupported(codec)),
         }
@@ -206,6 +222,10 @@ impl Default for CodecRegistry {
         registry.register(PROTOBUF, "protobuf");
         #[cfg(feature = "bincode")]
         registry.register(BINCODE, "bincode");
+        #[cfg(feature = "xml")]
+        registry.register(XML, "xml");
+        #[cfg(feature = "thrift")]
+        registry.register(THRIFT, "thrift");
         registry
     }
 }

@@ -48,6 +48,9 @@ pub enum Network {
     Tcp6,
     /// A Unix domain stream socket, `"unix"`; the listen address is [`PeerConfig::unix_path`].
     Unix,
+    /// A Unix sequenced-packet socket, `"unixpacket"` (Linux, Android and FreeBSD); the
+    /// listen address is [`PeerConfig::unix_path`].
+    Unixpacket,
     /// TLS over TCP, `"tls"` (feature `tls`); the certificates come from
     /// [`PeerBuilder::tls`](crate::PeerBuilder::tls).
     Tls,
@@ -59,22 +62,36 @@ pub enum Network {
     Ws,
     /// WebSocket over TLS, `"wss"` (features `ws` and `tls`).
     Wss,
+    /// KCP over UDP, `"kcp"`, also read from Go's aliases `"udp"`, `"udp4"` and `"udp6"`
+    /// (feature `kcp`); its settings come from [`PeerBuilder::kcp`](crate::PeerBuilder::kcp).
+    /// A Go peer's KCP (kcp-go with FEC) cannot talk to it: see `transport::kcp`.
+    #[serde(alias = "udp", alias = "udp4", alias = "udp6")]
+    Kcp,
 }
 
 impl Network {
     /// The name used in config files and by Go: `"tcp"`, `"tcp4"`, `"tcp6"`, `"unix"`,
-    /// `"tls"`, `"quic"`, `"ws"` or `"wss"`.
+    /// `"unixpacket"`, `"kcp"`, `"tls"`, `"quic"`, `"ws"` or `"wss"`.
     pub fn as_str(self) -> &'static str {
         match self {
             Network::Tcp => "tcp",
             Network::Tcp4 => "tcp4",
             Network::Tcp6 => "tcp6",
             Network::Unix => "unix",
+            Network::Unixpacket => "unixpacket",
             Network::Tls => "tls",
             Network::Quic => "quic",
             Network::Ws => "ws",
             Network::Wss => "wss",
+            Network::Kcp => "kcp",
         }
+    }
+}
+
+impl Network {
+    /// Whether the network addresses a socket path rather than a host and port.
+    pub fn is_unix(self) -> bool {
+        matches!(self, Network::Unix | Network::Unixpacket)
     }
 }
 
@@ -101,7 +118,8 @@ pub struct PeerConfig {
     pub local_ip: String,
     /// The TCP port to listen on; 0 lets the OS pick one. Default 0.
     pub listen_port: u16,
-    /// The socket path a Unix listener binds; required to listen on [`Network::Unix`].
+    /// The socket path a Unix listener binds; required to listen on [`Network::Unix`] and
+    /// [`Network::Unixpacket`].
     /// Default none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unix_path: Option<PathBuf>,
@@ -272,6 +290,15 @@ pub enum ConfigError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A plugin's [`pre_new_peer`](crate::Plugin::pre_new_peer) hook refused the
+    /// configuration: its status says why.
+    #[error("plugin {plugin} refused the configuration: {status}")]
+    Refused {
+        /// The plugin's name.
+        plugin: String,
+        /// The status the hook returned.
+        status: crate::status::Status,
+    },
 }
 
 fn invalid(field: &'static str, reason: impl Into<String>) -> ConfigError {
@@ -311,10 +338,10 @@ impl PeerConfig {
     }
 
     /// The address a TCP listener binds, `host:port` (`0.0.0.0:0`, `[::]:9090`...); `None`
-    /// on [`Network::Unix`], whose listener binds [`unix_path`](Self::unix_path).
+    /// on the Unix networks, whose listener binds [`unix_path`](Self::unix_path).
     pub fn listen_addr(&self) -> Option<String> {
         let host = match (self.network, self.local_ip.as_str()) {
-            (Network::Unix, _) => return None,
+            (network, _) if network.is_unix() => return None,
             (Network::Tcp6, "" | "0.0.0.0") => "::",
             (_, "") => "0.0.0.0",
             (_, ip) => ip,
@@ -347,7 +374,7 @@ impl PeerConfig {
     /// [`validate`](Self::validate), plus what listening needs: a path on Unix sockets.
     pub fn validate_listen(&self) -> Result<(), ConfigError> {
         self.validate()?;
-        if self.network == Network::Unix && self.unix_path.is_none() {
+        if self.network.is_unix() && self.unix_path.is_none() {
             return Err(invalid("unix_path", "listening on a unix network needs a socket path"));
         }
         Ok(())
@@ -355,7 +382,7 @@ impl PeerConfig {
 
     fn check_local_ip(&self) -> Result<(), ConfigError> {
         let ip = self.local_ip.as_str();
-        if self.network == Network::Unix || ip.is_empty() {
+        if self.network.is_unix() || ip.is_empty() {
             return Ok(());
         }
         match (ip.parse::<IpAddr>(), self.network) {
@@ -564,13 +591,19 @@ mod tests {
             Network::Tcp4,
             Network::Tcp6,
             Network::Unix,
+            Network::Unixpacket,
             Network::Tls,
             Network::Quic,
             Network::Ws,
             Network::Wss,
+            Network::Kcp,
         ] {
             let text = format!("network = \"{network}\"");
             assert_eq!(PeerConfig::from_toml_str(&text).unwrap().network, network, "{text}");
+        }
+        for alias in ["udp", "udp4", "udp6"] {
+            let text = format!("network = \"{alias}\"");
+            assert_eq!(PeerConfig::from_toml_str(&text).unwrap().network, Network::Kcp, "{text}");
         }
     }
 
@@ -589,7 +622,7 @@ mod tests {
             "call_timeout = \"5 parsecs\"",
             "call_timeout = 5",
             "call_timeout = \"-1s\"",
-            "network = \"kcp\"",
+            "network = \"sctp\"",
             "network = \"TCP\"",
             "listen_port = 70000",
         ] {
@@ -665,12 +698,15 @@ mod tests {
             ..PeerConfig::default()
         };
         c.validate().unwrap();
-        let unix = PeerConfig { network: Network::Unix, ..PeerConfig::default() };
-        unix.validate().unwrap();
-        assert_eq!(
-            unix.validate_listen().map_err(|e| e.to_string()).unwrap_err(),
-            "invalid unix_path: listening on a unix network needs a socket path"
-        );
+        for network in [Network::Unix, Network::Unixpacket] {
+            let unix = PeerConfig { network, ..PeerConfig::default() };
+            unix.validate().unwrap();
+            assert_eq!(
+                unix.validate_listen().map_err(|e| e.to_string()).unwrap_err(),
+                "invalid unix_path: listening on a unix network needs a socket path"
+            );
+            assert_eq!(unix.listen_addr(), None);
+        }
     }
 
     #[test]

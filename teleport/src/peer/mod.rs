@@ -133,8 +133,22 @@ impl PeerBuilder {
         self
     }
 
-    /// Checks the configuration and builds the peer.
-    pub fn build(self) -> Result<Peer, ConfigError> {
+    /// The settings of the `kcp` network (feature `kcp`; default: see
+    /// [`KcpSettings`](crate::transport::kcp::KcpSettings)).
+    #[cfg(feature = "kcp")]
+    pub fn kcp(mut self, kcp: crate::transport::kcp::KcpSettings) -> Self {
+        self.transports.kcp = kcp;
+        self
+    }
+
+    /// Runs the plugins' `pre_new_peer` hooks, checks the configuration and builds the peer.
+    pub fn build(mut self) -> Result<Peer, ConfigError> {
+        for plugin in &self.plugins {
+            plugin.pre_new_peer(&mut self.config).map_err(|status| ConfigError::Refused {
+                plugin: plugin.name().to_owned(),
+                status,
+            })?;
+        }
         self.config.validate()?;
         let default_codec =
             self.codecs.by_name(&self.config.default_body_codec).map(|c| c.id).ok_or_else(

@@ -5,7 +5,7 @@
 //!
 //! | stage | hooks |
 //! |---|---|
-//! | peer | `post_new_peer`, `post_register`, `post_listen` |
+//! | peer | `pre_new_peer`, `post_new_peer`, `post_register`, `post_listen` |
 //! | connect | `post_dial`, `post_accept` (async: they may exchange messages) |
 //! | sending | `pre_write_call` / `post_write_call`, `pre_write_push` / `post_write_push` |
 //! | receiving | `pre_read_header`, then per type: `post_read_call_header`, `pre_read_call_body`, `post_read_call_body`; `post_read_push_header`, `pre_read_push_body`, `post_read_push_body`; `post_read_reply_header`, `pre_read_reply_body`, `post_read_reply_body` |
@@ -32,7 +32,7 @@ use std::sync::Arc;
 
 use crate::context::{CallCtx, PushCtx};
 use crate::message::Message;
-use crate::peer::Peer;
+use crate::peer::{Peer, PeerConfig};
 use crate::session::Session;
 use crate::status::Status;
 use crate::transport::{Addr, BoxFuture};
@@ -46,6 +46,12 @@ pub trait Plugin: Send + Sync + 'static {
     /// A name for logs.
     fn name(&self) -> &str;
 
+    /// The peer is about to be built from `config`: the hook may change it (the peer checks
+    /// it afterwards). A non-OK status aborts the build with
+    /// [`ConfigError::Refused`](crate::peer::ConfigError::Refused) carrying that status.
+    fn pre_new_peer(&self, config: &mut PeerConfig) -> HookResult {
+        Ok(())
+    }
     /// The peer was built.
     fn post_new_peer(&self, peer: &Peer) -> HookResult {
         Ok(())

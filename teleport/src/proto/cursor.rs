@@ -27,6 +27,24 @@ impl Cursor {
         Ok(u16::from_be_bytes([bytes[0], bytes[1]]))
     }
 
+    #[cfg_attr(not(feature = "thrift"), allow(dead_code))]
+    pub(crate) fn u32(&mut self, field: &'static str) -> Result<u32, ProtoError> {
+        let bytes = self.take(4, field)?;
+        Ok(u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+    }
+
+    /// How many bytes are left.
+    #[cfg_attr(not(feature = "thrift"), allow(dead_code))]
+    pub(crate) fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    /// Whether every byte was read.
+    #[cfg_attr(not(feature = "thrift"), allow(dead_code))]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.remaining() == 0
+    }
+
     /// The next `len` bytes, shared with the frame (no copy).
     pub(crate) fn take(&mut self, len: usize, field: &'static str) -> Result<Bytes, ProtoError> {
         let end = self.pos.checked_add(len).filter(|&end| end <= self.buf.len());

@@ -3,7 +3,8 @@
 //! A [`Proto`] is sans-io: it encodes into a `BytesMut` and decodes from a `BytesMut` that may
 //! hold a partial frame, returning `Ok(None)` until a whole frame is buffered. The default is
 //! [`RawProto`], byte-compatible with Go eRPC v6; `JsonProto`, `ProtobufProto` (feature
-//! `protobuf`) and `HttpProto` (feature `http`) are Go's other protocols.
+//! `protobuf`), `HttpProto` (feature `http`) and `ThriftProto` (feature `thrift`) are Go's
+//! other protocols.
 
 mod cursor;
 mod frame;
@@ -13,6 +14,8 @@ mod json;
 #[cfg(feature = "protobuf")]
 mod protobuf;
 mod raw;
+#[cfg(feature = "thrift")]
+mod thrift;
 
 use bytes::BytesMut;
 
@@ -22,6 +25,8 @@ pub use json::JsonProto;
 #[cfg(feature = "protobuf")]
 pub use protobuf::ProtobufProto;
 pub use raw::RawProto;
+#[cfg(feature = "thrift")]
+pub use thrift::ThriftProto;
 
 pub(crate) use cursor::Cursor;
 

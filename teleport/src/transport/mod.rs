@@ -1,9 +1,11 @@
-//! Transports: where a session's bytes travel (TCP, Unix sockets, in memory, and with their
-//! features TLS, QUIC and WebSocket).
+//! Transports: where a session's bytes travel (TCP, Unix stream and packet sockets, in
+//! memory, and with their features TLS, QUIC and WebSocket).
 //!
 //! A transport hands the runtime a [`Conn`]: a read half, a write half and the addresses.
 //! Everything above it (framing, sessions, routing) is the same for every transport.
 
+#[cfg(feature = "kcp")]
+pub mod kcp;
 pub mod memory;
 mod network;
 #[cfg(feature = "quic")]
@@ -17,6 +19,8 @@ pub mod tcp;
 pub mod tls;
 #[cfg(unix)]
 pub mod unix;
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+pub mod unixpacket;
 #[cfg(feature = "ws")]
 pub mod ws;
 

@@ -2,7 +2,8 @@
 //! (a prefix that does not count itself), the frames that fail before the payload is read,
 //! the table runner, and the encoder checks common to both.
 //!
-//! Used by `tests/wire_malformed_json.rs` and `tests/wire_malformed_pb.rs` through `#[path]`.
+//! Used by `tests/wire_malformed_json.rs`, `tests/wire_malformed_pb.rs` and
+//! `tests/wire_thrift.rs` through `#[path]`.
 
 use bytes::{Bytes, BytesMut};
 use teleport::proto::{DEFAULT_MAX_FRAME, DEFAULT_MAX_META, Limits};
@@ -14,6 +15,9 @@ pub(crate) enum Want {
     Is(ProtoError),
     /// [`ProtoError::Malformed`], whatever the parser's words.
     Malformed,
+    /// [`ProtoError::Unsupported`], whatever it names (the thrift table's).
+    #[allow(dead_code)]
+    Unsupported,
 }
 
 /// A name, the bytes on the socket, and the error they must give.
@@ -79,6 +83,9 @@ fn check(proto: &dyn Proto, name: &str, got: Result<Option<Message>, ProtoError>
         (Err(got), Want::Is(want)) => assert_eq!(&got, want, "{proto}: {name}"),
         (Err(got), Want::Malformed) => {
             assert!(matches!(got, ProtoError::Malformed(_)), "{proto}: {name}: {got:?}")
+        }
+        (Err(got), Want::Unsupported) => {
+            assert!(matches!(got, ProtoError::Unsupported { .. }), "{proto}: {name}: {got:?}")
         }
         (Ok(got), _) => panic!("{proto}: {name}: decoded {got:?}"),
     }

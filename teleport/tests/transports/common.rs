@@ -27,6 +27,11 @@ pub(crate) const PROTOCOLS: &[Protocol] = &[
         name: "protobuf",
         make: || Arc::new(teleport::proto::ProtobufProto::new(Limits::default(), filters())),
     },
+    #[cfg(feature = "thrift")]
+    Protocol {
+        name: "thrift-binary",
+        make: || Arc::new(teleport::proto::ThriftProto::binary(Limits::default(), filters())),
+    },
 ];
 
 /// A self-signed certificate for `127.0.0.1` and `localhost`, made once per test binary.
@@ -42,7 +47,7 @@ pub(crate) fn cert() -> &'static teleport::transport::selfsigned::SelfSigned {
 /// A configuration on `network`, on loopback port 0 (or a fresh socket path).
 pub(crate) fn config(network: Network) -> PeerConfig {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let unix_path = (network == Network::Unix).then(|| {
+    let unix_path = network.is_unix().then(|| {
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         std::env::temp_dir().join(format!("tp-transports-{}-{n}.sock", std::process::id()))
     });
@@ -54,6 +59,10 @@ pub(crate) fn builder(config: PeerConfig, proto: &Protocol) -> PeerBuilder {
     let builder = Peer::builder(config).proto((proto.make)());
     #[cfg(feature = "tls")]
     let builder = builder.tls(cert().tls_config().unwrap());
+    // KCP has no close: a server sees its client gone only by its silence, kept short here.
+    #[cfg(feature = "kcp")]
+    let builder = builder
+        .kcp(teleport::transport::kcp::KcpSettings::default().idle_timeout(Duration::from_secs(1)));
     builder
 }
 

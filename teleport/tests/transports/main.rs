@@ -3,6 +3,8 @@
 //! session pool.
 
 mod common;
+#[cfg(feature = "kcp")]
+mod kcp;
 mod matrix;
 mod pool;
 #[cfg(feature = "quic")]

@@ -94,8 +94,11 @@ macro_rules! transports {
 transports! {
     tcp => Network::Tcp;
     #[cfg(unix)] unix => Network::Unix;
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+    unixpacket => Network::Unixpacket;
     #[cfg(feature = "tls")] tls => Network::Tls;
     #[cfg(feature = "quic")] quic => Network::Quic;
     #[cfg(feature = "ws")] ws => Network::Ws;
     #[cfg(all(feature = "ws", feature = "tls"))] wss => Network::Wss;
+    #[cfg(feature = "kcp")] kcp => Network::Kcp;
 }
