@@ -63,6 +63,8 @@ pub(crate) struct MethodArgs {
     pub(crate) kind: Kind,
     pub(crate) skip: bool,
     pub(crate) route: Option<(String, Span)>,
+    /// `#[tp(blocking)]`: the method runs on the blocking thread pool.
+    pub(crate) blocking: bool,
 }
 
 pub(crate) fn is_tp_attr(attr: &Attribute) -> bool {
@@ -70,7 +72,7 @@ pub(crate) fn is_tp_attr(attr: &Attribute) -> bool {
 }
 
 pub(crate) fn parse_method_args(attrs: &[Attribute], cx: &mut Ctxt) -> MethodArgs {
-    let mut out = MethodArgs { kind: Kind::Call, skip: false, route: None };
+    let mut out = MethodArgs { kind: Kind::Call, skip: false, route: None, blocking: false };
     for attr in attrs.iter().filter(|a| is_tp_attr(a)) {
         let result = attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("push") {
@@ -79,6 +81,8 @@ pub(crate) fn parse_method_args(attrs: &[Attribute], cx: &mut Ctxt) -> MethodArg
                 out.kind = Kind::Call;
             } else if meta.path.is_ident("skip") {
                 out.skip = true;
+            } else if meta.path.is_ident("blocking") {
+                out.blocking = true;
             } else if meta.path.is_ident("route") {
                 let lit: LitStr = meta.value()?.parse()?;
                 if lit.value().is_empty() || lit.value().len() > 255 {
@@ -88,7 +92,7 @@ pub(crate) fn parse_method_args(attrs: &[Attribute], cx: &mut Ctxt) -> MethodArg
             } else {
                 cx.error(
                     &meta.path,
-                    "unknown #[tp] key: expected `push`, `call`, `skip` or `route = \"...\"`",
+                    "unknown #[tp] key: expected `push`, `call`, `skip`, `blocking` or `route = \"...\"`",
                 );
                 if meta.input.peek(syn::Token![=]) {
                     let _: syn::Expr = meta.value()?.parse()?;

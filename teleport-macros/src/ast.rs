@@ -37,6 +37,8 @@ pub(crate) struct Route<'a> {
     pub(crate) ctx: bool,
     pub(crate) arg: Option<&'a Type>,
     pub(crate) ret: Ret<'a>,
+    /// Runs on the blocking thread pool (`#[tp(blocking)]`, methods that are not `async`).
+    pub(crate) blocking: bool,
 }
 
 /// What a method returns.

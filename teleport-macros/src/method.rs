@@ -49,7 +49,15 @@ pub(crate) fn parse<'a>(
             (name, sig.ident.span())
         }
     };
-    Route { attrs, sig, kind: margs.kind, name, name_span, ctx, arg, ret }
+    if let (true, Some(asyncness)) = (margs.blocking, &sig.asyncness) {
+        cx.error(
+            asyncness,
+            "`#[tp(blocking)]` is for methods that are not `async`: an async method waits \
+             without blocking a thread; remove `async` to run it on the blocking pool",
+        );
+    }
+    let blocking = margs.blocking;
+    Route { attrs, sig, kind: margs.kind, name, name_span, ctx, arg, ret, blocking }
 }
 
 fn check_receiver(sig: &Signature, cx: &mut Ctxt) {

@@ -173,11 +173,22 @@ fn registration(
     let is_async = route.is_async();
     // A method that is not `async` becomes a synchronous handler: it runs as soon as its
     // argument is decoded, and no future is built or boxed for it.
-    let (ctx_ty, register_fn) = match (route.kind, is_async) {
-        (Kind::Call, true) => (quote!(#krate::__private::CallCtx), quote!(route_call_fn)),
-        (Kind::Push, true) => (quote!(#krate::__private::PushCtx), quote!(route_push_fn)),
-        (Kind::Call, false) => (quote!(&#krate::__private::CallCtx), quote!(route_call_sync_fn)),
-        (Kind::Push, false) => (quote!(&#krate::__private::PushCtx), quote!(route_push_sync_fn)),
+    // One marked `#[tp(blocking)]` runs on the blocking thread pool instead.
+    let (ctx_ty, register_fn) = match (route.kind, is_async, route.blocking) {
+        (Kind::Call, true, _) => (quote!(#krate::__private::CallCtx), quote!(route_call_fn)),
+        (Kind::Push, true, _) => (quote!(#krate::__private::PushCtx), quote!(route_push_fn)),
+        (Kind::Call, false, false) => {
+            (quote!(&#krate::__private::CallCtx), quote!(route_call_sync_fn))
+        }
+        (Kind::Push, false, false) => {
+            (quote!(&#krate::__private::PushCtx), quote!(route_push_sync_fn))
+        }
+        (Kind::Call, false, true) => {
+            (quote!(&#krate::__private::CallCtx), quote!(route_call_blocking_fn))
+        }
+        (Kind::Push, false, true) => {
+            (quote!(&#krate::__private::PushCtx), quote!(route_push_blocking_fn))
+        }
     };
     let ctx_param = if route.ctx { quote!(#ctx: #ctx_ty) } else { quote!(_: #ctx_ty) };
     let (arg_param, arg_ty) = match route.arg {

@@ -50,6 +50,15 @@ impl State {
     fn note(&self, text: String) {
         let _ = self.notes.send(text);
     }
+
+    /// Waits on the runtime from the calling thread: allowed on the blocking pool only (a
+    /// runtime thread would panic), so it tells where a `#[tp(blocking)]` method runs.
+    fn block_on_runtime(n: u64) -> u64 {
+        tokio::runtime::Handle::current().block_on(async move {
+            tokio::task::yield_now().await;
+            n * 2
+        })
+    }
 }
 
 /// The tests, run once per form. Each form provides `MathClient`, `ClockClient`,
@@ -67,9 +76,9 @@ macro_rules! route_tests {
             server.route(service);
             assert_eq!(
                 server.call_routes(),
-                ["/math/add", "/math/count", "/math/div", "/math/fail", "/math/mul"]
+                ["/math/add", "/math/block", "/math/count", "/math/div", "/math/fail", "/math/mul"]
             );
-            assert_eq!(server.push_routes(), ["/math/log", "/math/notify"]);
+            assert_eq!(server.push_routes(), ["/math/archive", "/math/log", "/math/notify"]);
             let addr = server.listen().await.unwrap();
 
             let client = tp::Peer::new(config()).unwrap();
@@ -98,6 +107,10 @@ macro_rules! route_tests {
             assert_eq!((err.code(), err.msg()), (10010, "division by zero"));
             MathClient::log(&session, &"there".to_owned()).await.unwrap();
             assert_eq!(notes.recv().await.unwrap(), "sync /math/log there");
+            // `#[tp(blocking)]` methods run on the blocking pool.
+            assert_eq!(MathClient::block(&session, &21).await.unwrap(), 42);
+            MathClient::archive(&session, "it").await.unwrap();
+            assert_eq!(notes.recv().await.unwrap(), "blocking /math/archive it 4");
 
             // The other direction: the server calls the client's service.
             let accepted = server.sessions().pop().unwrap();
@@ -192,6 +205,19 @@ mod inherent {
             self.0.note(format!("sync {} {text}", ctx.path()));
         }
 
+        /// On the blocking pool.
+        #[tp(blocking)]
+        fn block(&self, n: u64) -> u64 {
+            State::block_on_runtime(n)
+        }
+
+        /// A push on the blocking pool.
+        #[tp(push, blocking)]
+        fn archive(&self, ctx: &tp::PushCtx, text: String) {
+            let n = State::block_on_runtime(2);
+            self.0.note(format!("blocking {} {text} {n}", ctx.path()));
+        }
+
         #[tp(skip)]
         #[allow(dead_code)]
         fn helper(self) -> Self {
@@ -258,6 +284,16 @@ mod contract {
         #[tp(push)]
         fn log(&self, ctx: &tp::PushCtx, text: String);
 
+        /// On the blocking pool; a default body.
+        #[tp(blocking)]
+        fn block(&self, n: u64) -> u64 {
+            State::block_on_runtime(n)
+        }
+
+        /// A push on the blocking pool.
+        #[tp(push, blocking)]
+        fn archive(&self, ctx: &tp::PushCtx, text: String);
+
         #[tp(skip)]
         fn helper(&self) -> i64 {
             1
@@ -286,6 +322,11 @@ mod contract {
 
         fn log(&self, ctx: &tp::PushCtx, text: String) {
             self.0.note(format!("sync {} {text}", ctx.path()));
+        }
+
+        fn archive(&self, ctx: &tp::PushCtx, text: String) {
+            let n = State::block_on_runtime(2);
+            self.0.note(format!("blocking {} {text} {n}", ctx.path()));
         }
     }
 
