@@ -1,0 +1,199 @@
+//! Graceful restart under load: a server process (this test binary, run again in the
+//! server role) restarts on SIGUSR2 while clients keep connecting; no connect is refused.
+#![cfg(unix)]
+
+use std::path::PathBuf;
+use std::process::{Child, Command};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use teleport::restart::Restart;
+use teleport::{Peer, PeerConfig};
+
+/// Set in a process started as the server.
+const ROLE: &str = "TP_RESTART_TEST_DIR";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_restart_under_load_refuses_no_connect() {
+    if let Some(dir) = std::env::var_os(ROLE) {
+        return serve(PathBuf::from(dir)).await;
+    }
+    let dir = std::env::temp_dir().join(format!("tp-restart-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut processes = Processes { first: None, dir: dir.clone() };
+    let first = Command::new(std::env::current_exe().unwrap())
+        .args(["graceful_restart_under_load_refuses_no_connect", "--exact", "--nocapture"])
+        .env(ROLE, &dir)
+        .spawn()
+        .unwrap();
+    let first_pid = first.id();
+    processes.first = Some(first);
+    let addr = wait_for_file(&dir.join("addr")).await;
+
+    let client = Peer::new(PeerConfig::default()).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let (refused, failed, done) = (Arc::default(), Arc::default(), Arc::default());
+    let pids = Arc::new(parking_lot::Mutex::new(std::collections::BTreeMap::<u32, usize>::new()));
+    let workers: Vec<_> = (0..8)
+        .map(|_| {
+            let load = Load {
+                client: client.clone(),
+                addr: addr.clone(),
+                stop: stop.clone(),
+                refused: Arc::clone(&refused),
+                failed: Arc::clone(&failed),
+                done: Arc::clone(&done),
+                pids: pids.clone(),
+            };
+            tokio::spawn(load.run())
+        })
+        .collect();
+
+    wait_until("calls before the restart", || done.load(Ordering::Relaxed) >= 300).await;
+    signal("-USR2", first_pid);
+    // The first process exits once the new one serves and its sessions have drained.
+    let first = processes.first.as_mut().unwrap();
+    let started = Instant::now();
+    while first.try_wait().unwrap().is_none() {
+        assert!(started.elapsed() < Duration::from_secs(60), "the old process never exited");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let after = done.load(Ordering::Relaxed);
+    wait_until("calls after the restart", || done.load(Ordering::Relaxed) >= after + 300).await;
+    stop.store(true, Ordering::Relaxed);
+    for worker in workers {
+        worker.await.unwrap();
+    }
+
+    let pids = pids.lock().clone();
+    let (refused, failed) = (refused.load(Ordering::Relaxed), failed.load(Ordering::Relaxed));
+    eprintln!(
+        "restart under load: {} sessions, {refused} refused connects, {failed} failed calls, \
+         calls by process {pids:?}",
+        done.load(Ordering::Relaxed)
+    );
+    assert_eq!(refused, 0, "connects refused during the restart");
+    assert_eq!(pids.len(), 2, "both processes should have served: {pids:?}");
+    assert!(pids.contains_key(&first_pid));
+    let second = *pids.keys().find(|&&pid| pid != first_pid).unwrap();
+    signal("-TERM", second);
+    wait_until("the new process to exit", || !alive(second)).await;
+    client.close().await;
+}
+
+/// The server role: serves `/pid` on an inherited or new socket, reports ready, restarts on
+/// SIGUSR2, exits on SIGTERM.
+async fn serve(dir: PathBuf) {
+    let config =
+        PeerConfig { local_ip: "127.0.0.1".into(), listen_port: 0, ..PeerConfig::default() };
+    let peer = Peer::new(config).unwrap();
+    peer.route_call_fn("/pid", |_ctx, (): ()| async move { Ok(std::process::id()) });
+    let restart = Restart::from_env();
+    let addr = restart.listen(&peer).await.unwrap();
+    if !restart.is_restarted() {
+        std::fs::write(dir.join("addr.tmp"), addr.to_string()).unwrap();
+        std::fs::rename(dir.join("addr.tmp"), dir.join("addr")).unwrap();
+    }
+    std::fs::write(dir.join(format!("pid-{}", std::process::id())), "").unwrap();
+    restart.ready().unwrap();
+    restart.serve(&[peer], Duration::from_secs(10)).await;
+}
+
+/// Clients that each dial a new session, make one call on it and close it, until stopped.
+struct Load {
+    client: Peer,
+    addr: String,
+    stop: Arc<AtomicBool>,
+    refused: Arc<AtomicUsize>,
+    failed: Arc<AtomicUsize>,
+    done: Arc<AtomicUsize>,
+    pids: Arc<parking_lot::Mutex<std::collections::BTreeMap<u32, usize>>>,
+}
+
+impl Load {
+    async fn run(self) {
+        while !self.stop.load(Ordering::Relaxed) {
+            let session = match self.client.dial(&self.addr).await {
+                Ok(session) => session,
+                Err(status) => {
+                    eprintln!("connect refused: {status}");
+                    self.refused.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+            };
+            match session.call::<u32>("/pid", &()).await {
+                Ok(pid) => *self.pids.lock().entry(pid).or_default() += 1,
+                Err(status) => {
+                    eprintln!("call failed: {status}");
+                    self.failed.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            session.close().await;
+            self.done.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Kills every server process left, on success or failure.
+struct Processes {
+    first: Option<Child>,
+    dir: PathBuf,
+}
+
+impl Drop for Processes {
+    fn drop(&mut self) {
+        if let Some(first) = &mut self.first {
+            let _ = first.kill();
+            let _ = first.wait();
+        }
+        for entry in std::fs::read_dir(&self.dir).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(pid) = name.strip_prefix("pid-").and_then(|p| p.parse::<u32>().ok()) {
+                if alive(pid) {
+                    signal("-KILL", pid);
+                }
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn signal(signal: &str, pid: u32) {
+    let status = Command::new("kill").arg(signal).arg(pid.to_string()).status().unwrap();
+    assert!(status.success(), "kill {signal} {pid} failed");
+}
+
+fn alive(pid: u32) -> bool {
+    // A process that has exited but was not reaped (a zombie) counts as gone.
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|stat| !stat.split_whitespace().nth(2).is_some_and(|state| state == "Z"))
+        .unwrap_or_else(|_| {
+            let probe = Command::new("kill")
+                .arg("-0")
+                .arg(pid.to_string())
+                .stderr(std::process::Stdio::null())
+                .status();
+            probe.is_ok_and(|s| s.success())
+        })
+}
+
+async fn wait_for_file(path: &std::path::Path) -> String {
+    let started = Instant::now();
+    loop {
+        if let Ok(text) = std::fs::read_to_string(path) {
+            return text;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "no {}", path.display());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !f() {
+        assert!(started.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
