@@ -8,13 +8,12 @@
 //! This crate sees teleport's public handles only (`Peer`, `Session`, `SessionPool`).
 //!
 //! ```no_run
-//! # async fn demo(peer: teleport::Peer) -> Result<(), Box<dyn std::error::Error>> {
+//! # async fn demo(peer: teleport::Peer, registry: impl teleport_discovery::Registry)
+//! # -> Result<(), Box<dyn std::error::Error>> {
 //! use std::time::Duration;
 //! use teleport_discovery::{Balancer, BalancerConfig, Instance, Registry};
-//! use teleport_discovery::etcd::EtcdRegistry;
 //!
-//! let registry = EtcdRegistry::connect(["http://127.0.0.1:2379"]).await?;
-//! // A server:
+//! // A server (the registry: `etcd::EtcdRegistry::connect(["http://127.0.0.1:2379"])`):
 //! let registration =
 //!     registry.register(Instance::new("math", "10.0.0.7:9090"), Duration::from_secs(10)).await?;
 //! // A client:

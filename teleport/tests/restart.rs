@@ -168,7 +168,7 @@ fn signal(signal: &str, pid: u32) {
 fn alive(pid: u32) -> bool {
     // A process that has exited but was not reaped (a zombie) counts as gone.
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|stat| !stat.split_whitespace().nth(2).is_some_and(|state| state == "Z"))
+        .map(|stat| stat.split_whitespace().nth(2).is_none_or(|state| state != "Z"))
         .unwrap_or_else(|_| {
             let probe = Command::new("kill")
                 .arg("-0")

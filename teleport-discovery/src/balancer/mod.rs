@@ -170,10 +170,11 @@ impl Balancer {
         &self.inner.peer
     }
 
-    /// Marks routes as idempotent: calls to them fail over after 102, 104 or 503 (a
-    /// service's generated `IDEMPOTENT_ROUTES`, say).
-    pub fn mark_idempotent<S: Into<String>>(&self, routes: impl IntoIterator<Item = S>) {
-        self.inner.idempotent.write().extend(routes.into_iter().map(Into::into));
+    /// Marks routes as idempotent: calls to them fail over after 102, 104 or 503. Takes
+    /// any list of names: `["/math/add"]`, or a `&[&str]` constant of a service.
+    pub fn mark_idempotent<S: AsRef<str>>(&self, routes: impl IntoIterator<Item = S>) {
+        let mut idempotent = self.inner.idempotent.write();
+        idempotent.extend(routes.into_iter().map(|route| route.as_ref().to_owned()));
     }
 
     /// Whether calls to `route` may run twice.
