@@ -146,3 +146,53 @@ impl Drop for InFlight<'_> {
         self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use teleport::pool::PoolConfig;
+    use teleport::{Peer, PeerConfig};
+
+    use super::*;
+
+    fn endpoint() -> Endpoint {
+        let peer = Peer::new(PeerConfig::default()).unwrap();
+        let config = PoolConfig { idle_timeout: Duration::ZERO, ..PoolConfig::default() };
+        let pool = SessionPool::new(peer, "127.0.0.1:1", config);
+        Endpoint::new(Instance::new("svc", "127.0.0.1:1"), pool)
+    }
+
+    const POLICY: EjectPolicy = EjectPolicy {
+        max_failures: 3,
+        base: Duration::from_secs(60),
+        max: Duration::from_secs(60),
+    };
+
+    #[tokio::test]
+    async fn a_failed_dial_ejects_at_once() {
+        let endpoint = endpoint();
+        let dial_failed = Status::with_code(status::CODE_DIAL_FAILED, "refused");
+        endpoint.record(Outcome::of(Some(&dial_failed), true), &POLICY);
+        assert!(endpoint.is_ejected());
+        assert_eq!(endpoint.ejections(), 1);
+    }
+
+    #[tokio::test]
+    async fn failures_in_a_row_eject_and_an_answer_clears_them() {
+        let endpoint = endpoint();
+        let closed = Status::with_code(status::CODE_CONN_CLOSED, "gone");
+        let internal = Status::new(status::CODE_INTERNAL_SERVER_ERROR, "boom");
+        let not_found = Status::new(status::CODE_NOT_FOUND, "no route");
+        let timeout = Status::new(status::CODE_HANDLE_TIMEOUT, "late");
+        endpoint.record(Outcome::of(Some(&closed), false), &POLICY);
+        endpoint.record(Outcome::of(Some(&internal), false), &POLICY);
+        // An answer, even an error one, clears the count; a deadline says nothing.
+        endpoint.record(Outcome::of(Some(&not_found), false), &POLICY);
+        endpoint.record(Outcome::of(Some(&closed), false), &POLICY);
+        endpoint.record(Outcome::of(Some(&timeout), false), &POLICY);
+        endpoint.record(Outcome::of(Some(&internal), false), &POLICY);
+        assert!(!endpoint.is_ejected());
+        endpoint.record(Outcome::of(Some(&internal), false), &POLICY);
+        assert!(endpoint.is_ejected());
+        assert_eq!(endpoint.ejections(), 1);
+    }
+}

@@ -150,3 +150,105 @@ fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
 }
+
+#[cfg(test)]
+mod tests {
+    use teleport::pool::{PoolConfig, SessionPool};
+    use teleport::{Peer, PeerConfig};
+
+    use super::*;
+    use crate::Instance;
+
+    fn endpoints(weights: &[u32]) -> Vec<Arc<Endpoint>> {
+        let peer = Peer::new(PeerConfig::default()).unwrap();
+        let idle = PoolConfig { idle_timeout: std::time::Duration::ZERO, ..PoolConfig::default() };
+        weights
+            .iter()
+            .enumerate()
+            .map(|(i, &weight)| {
+                let addr = format!("127.0.0.1:{}", 7000 + i);
+                let pool = SessionPool::new(peer.clone(), addr.clone(), idle.clone());
+                Arc::new(Endpoint::new(Instance::new("svc", addr).weight(weight), pool))
+            })
+            .collect()
+    }
+
+    fn index_of(snapshot: &Snapshot, picked: &Arc<Endpoint>) -> usize {
+        snapshot.endpoints.iter().position(|e| Arc::ptr_eq(e, picked)).unwrap()
+    }
+
+    #[tokio::test]
+    async fn round_robin_takes_each_in_turn() {
+        let snapshot = Snapshot::new(endpoints(&[1, 1, 1]), false);
+        let picker = Picker::new(1);
+        let picks: Vec<usize> = (0..6)
+            .map(|_| {
+                index_of(
+                    &snapshot,
+                    &picker.pick(&snapshot, &Policy::RoundRobin, None, None).unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(picks, [0, 1, 2, 0, 1, 2]);
+    }
+
+    #[tokio::test]
+    async fn two_choices_prefer_the_less_loaded_per_weight() {
+        let snapshot = Snapshot::new(endpoints(&[1, 1]), false);
+        let _busy = snapshot.endpoints[0].start();
+        let picker = Picker::new(7);
+        for _ in 0..20 {
+            let picked = picker.pick(&snapshot, &Policy::PowerOfTwo, None, None).unwrap();
+            assert_eq!(index_of(&snapshot, &picked), 1);
+        }
+        // Twice the weight takes twice the load before it loses a tie.
+        let snapshot = Snapshot::new(endpoints(&[2, 1]), false);
+        let _one = snapshot.endpoints[0].start();
+        let picked = picker.pick(&snapshot, &Policy::PowerOfTwo, None, None).unwrap();
+        assert_eq!(index_of(&snapshot, &picked), 1);
+        let _two = snapshot.endpoints[1].start();
+        let picked = picker.pick(&snapshot, &Policy::PowerOfTwo, None, None).unwrap();
+        assert_eq!(index_of(&snapshot, &picked), 0);
+    }
+
+    #[tokio::test]
+    async fn a_key_stays_put_and_only_its_arc_moves_when_an_instance_leaves() {
+        let all = endpoints(&[1, 1, 1, 1]);
+        let policy = Policy::ConsistentHash(HashKey::Argument);
+        let picker = Picker::new(3);
+        let full = Snapshot::new(all.clone(), true);
+        let less = Snapshot::new(all[..3].to_vec(), true);
+        let mut moved = 0;
+        for key in 0..1000u64 {
+            let key = hash(&key.to_le_bytes());
+            let before = picker.pick(&full, &policy, Some(key), None).unwrap();
+            let again = picker.pick(&full, &policy, Some(key), None).unwrap();
+            assert!(Arc::ptr_eq(&before, &again));
+            let after = picker.pick(&less, &policy, Some(key), None).unwrap();
+            if !Arc::ptr_eq(&before, &after) {
+                // Only keys of the instance that left move.
+                assert!(Arc::ptr_eq(&before, &all[3]));
+                moved += 1;
+            }
+        }
+        assert!((100..400).contains(&moved), "{moved} of 1000 keys moved");
+    }
+
+    #[tokio::test]
+    async fn excluded_and_ejected_instances_are_skipped() {
+        let snapshot = Snapshot::new(endpoints(&[1, 1]), false);
+        let picker = Picker::new(5);
+        let first = snapshot.endpoints[0].clone();
+        for _ in 0..10 {
+            let picked = picker.pick(&snapshot, &Policy::PowerOfTwo, None, Some(&first)).unwrap();
+            assert_eq!(index_of(&snapshot, &picked), 1);
+        }
+        let one = Snapshot::new(vec![first.clone()], false);
+        assert!(picker.pick(&one, &Policy::PowerOfTwo, None, Some(&first)).is_none());
+        assert!(
+            picker
+                .pick(&Snapshot::new(Vec::new(), false), &Policy::RoundRobin, None, None)
+                .is_none()
+        );
+    }
+}
