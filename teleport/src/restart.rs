@@ -23,8 +23,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Listeners on TCP networks (`tcp`, `tcp4`, `tcp6`) are handed over; a process started by
-//! systemd socket activation takes its sockets the same way.
+//! Listeners on TCP networks (`tcp`, `tcp4`, `tcp6`) and Unix sockets are handed over; a
+//! process started by systemd socket activation takes its sockets the same way.
 
 use std::collections::VecDeque;
 use std::io;
@@ -41,6 +41,14 @@ use tokio::io::AsyncBufReadExt;
 use crate::peer::{ListenOptions, Network, Peer};
 use crate::transport::Addr;
 use crate::transport::tcp::{self, TcpListener};
+use crate::transport::unix::{self, UnixListener};
+
+/// A listening socket taken from the environment.
+#[derive(Debug)]
+enum Inherited {
+    Tcp(std::net::TcpListener),
+    Unix(std::os::unix::net::UnixListener),
+}
 
 /// The environment variable naming the Unix socket a new process reports ready on.
 pub const READY_ENV: &str = "TELEPORT_RESTART_READY";
@@ -52,7 +60,7 @@ const FIRST_FD: i32 = 3;
 /// over on the next restart.
 #[derive(Debug)]
 pub struct Restart {
-    inherited: Mutex<VecDeque<std::net::TcpListener>>,
+    inherited: Mutex<VecDeque<Inherited>>,
     /// A duplicate of every listening socket, in the order they were listened on.
     handed: Mutex<Vec<OwnedFd>>,
     ready_path: Option<PathBuf>,
@@ -68,8 +76,12 @@ impl Restart {
         let mut fds = listenfd::ListenFd::from_env();
         let mut inherited = VecDeque::new();
         for index in 0..fds.len() {
-            match fds.take_tcp_listener(index) {
-                Ok(Some(listener)) => inherited.push_back(listener),
+            if let Ok(Some(listener)) = fds.take_tcp_listener(index) {
+                inherited.push_back(Inherited::Tcp(listener));
+                continue;
+            }
+            match fds.take_unix_listener(index) {
+                Ok(Some(listener)) => inherited.push_back(Inherited::Unix(listener)),
                 Ok(None) => {}
                 Err(e) => tracing::warn!(index, error = %e, "skipping an inherited descriptor"),
             }
@@ -98,32 +110,60 @@ impl Restart {
         self.ready_path.is_some()
     }
 
-    /// Listens as [`Peer::listen`] does, on the next inherited socket if there is one, else
-    /// on a socket bound from the peer's configuration; keeps a duplicate to hand over.
-    /// Only TCP networks can be handed over.
+    /// Listens as [`Peer::listen`] does, on the next inherited socket of the peer's kind
+    /// (TCP, or Unix) if there is one, else on a socket bound from the peer's
+    /// configuration; keeps a duplicate to hand over. TCP networks (`tcp`, `tcp4`, `tcp6`)
+    /// and `unix` can be handed over. The file of a Unix socket stays after the last process
+    /// exits; the next bind replaces it.
     pub async fn listen(&self, peer: &Peer) -> io::Result<Addr> {
         let config = peer.config();
-        if !matches!(config.network, Network::Tcp | Network::Tcp4 | Network::Tcp6) {
-            let reason =
-                format!("graceful restart hands over TCP listeners, not {}", config.network);
-            return Err(io::Error::new(io::ErrorKind::Unsupported, reason));
-        }
-        let inherited = self.inherited.lock().pop_front();
-        let listener = match inherited {
-            Some(listener) => listener,
-            None => {
-                config
-                    .validate_listen()
-                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-                let addr = config.listen_addr().ok_or_else(|| {
-                    io::Error::new(io::ErrorKind::InvalidInput, "no listen address")
-                })?;
-                tcp::listen(&addr, config.listen_backlog).await?.into_std()?
+        let is_unix = match config.network {
+            Network::Tcp | Network::Tcp4 | Network::Tcp6 => false,
+            Network::Unix => true,
+            other => {
+                let reason =
+                    format!("graceful restart hands over TCP and Unix listeners, not {other}");
+                return Err(io::Error::new(io::ErrorKind::Unsupported, reason));
             }
         };
-        self.handed.lock().push(OwnedFd::from(listener.try_clone()?));
-        let listener = TcpListener::from_std(listener, peer.socket_options())?;
-        Ok(peer.serve_listener(Box::new(listener), ListenOptions::default()))
+        let inherited = {
+            let mut inherited = self.inherited.lock();
+            let position =
+                inherited.iter().position(|i| matches!(i, Inherited::Unix(_)) == is_unix);
+            position.and_then(|at| inherited.remove(at))
+        };
+        let listener: Box<dyn crate::transport::Listener> = match inherited {
+            Some(Inherited::Tcp(listener)) => {
+                self.keep(OwnedFd::from(listener.try_clone()?));
+                Box::new(TcpListener::from_std(listener, peer.socket_options())?)
+            }
+            Some(Inherited::Unix(listener)) => {
+                self.keep(OwnedFd::from(listener.try_clone()?));
+                Box::new(UnixListener::from_std(listener)?)
+            }
+            None => {
+                let invalid = |e: String| io::Error::new(io::ErrorKind::InvalidInput, e);
+                config.validate_listen().map_err(|e| invalid(e.to_string()))?;
+                if is_unix {
+                    let path =
+                        config.unix_path.as_ref().ok_or_else(|| invalid("no unix_path".into()))?;
+                    let listener = unix::listen(path, config.listen_backlog)?;
+                    self.keep(OwnedFd::from(listener.try_clone()?));
+                    Box::new(UnixListener::from_std(listener)?)
+                } else {
+                    let addr =
+                        config.listen_addr().ok_or_else(|| invalid("no listen address".into()))?;
+                    let listener = tcp::listen(&addr, config.listen_backlog).await?.into_std()?;
+                    self.keep(OwnedFd::from(listener.try_clone()?));
+                    Box::new(TcpListener::from_std(listener, peer.socket_options())?)
+                }
+            }
+        };
+        Ok(peer.serve_listener(listener, ListenOptions::default()))
+    }
+
+    fn keep(&self, fd: OwnedFd) {
+        self.handed.lock().push(fd);
     }
 
     /// Tells the process that started this one, if any, that this one serves: that one
@@ -192,8 +232,12 @@ impl Restart {
         command.spawn()
     }
 
-    /// Serves until a signal: on `SIGUSR2`, restarts (a failed restart goes on serving);
-    /// on `SIGINT` or `SIGTERM`, stops. Then shuts `peers` down with `grace`.
+    /// Serves until a signal: on `SIGUSR2`, restarts (a failed restart goes on serving),
+    /// then drains; on `SIGINT` or `SIGTERM`, shuts `peers` down with `grace`.
+    ///
+    /// Draining after a restart stops accepting (the new process takes the connections),
+    /// lets the accepted sessions run until their clients close them or `grace` has
+    /// passed, then shuts the peers down with what is left of `grace`.
     pub async fn serve(&self, peers: &[Peer], grace: Duration) {
         use tokio::signal::unix::{SignalKind, signal};
         let signals = (
@@ -206,15 +250,32 @@ impl Restart {
             futures_util::future::join_all(peers.iter().map(Peer::stopped)).await;
             return;
         };
-        loop {
+        let restarted = loop {
             tokio::select! {
-                _ = usr2.recv() => if self.restart().await.is_ok() { break },
-                _ = int.recv() => break,
-                _ = term.recv() => break,
+                _ = usr2.recv() => if self.restart().await.is_ok() { break true },
+                _ = int.recv() => break false,
+                _ = term.recv() => break false,
             }
+        };
+        let deadline = tokio::time::Instant::now() + grace;
+        if restarted {
+            drain(peers, deadline).await;
         }
-        tracing::info!(?grace, "draining");
-        futures_util::future::join_all(peers.iter().map(|p| p.shutdown(grace))).await;
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        tracing::info!(grace = ?left, "shutting down");
+        futures_util::future::join_all(peers.iter().map(|p| p.shutdown(left))).await;
+    }
+}
+
+/// Stops accepting and waits, until `deadline`, for the sessions the peers accepted to be
+/// closed by their clients (sessions the peers dialed themselves are not waited for).
+async fn drain(peers: &[Peer], deadline: tokio::time::Instant) {
+    futures_util::future::join_all(peers.iter().map(Peer::stop_accepting)).await;
+    let accepted =
+        || peers.iter().flat_map(Peer::sessions).filter(|session| !session.is_dialed()).count();
+    tracing::info!(sessions = accepted(), "draining");
+    while accepted() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 

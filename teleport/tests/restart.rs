@@ -8,31 +8,49 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use teleport::peer::Network;
 use teleport::restart::Restart;
 use teleport::{Peer, PeerConfig};
 
 /// Set in a process started as the server.
 const ROLE: &str = "TP_RESTART_TEST_DIR";
+/// Set for a server whose restarted copy fails before it is ready.
+const FAIL: &str = "TP_RESTART_TEST_FAIL";
+/// Set for a server on a Unix socket (in the test's directory) instead of TCP.
+const UNIX: &str = "TP_RESTART_TEST_UNIX";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graceful_restart_under_load_refuses_no_connect() {
+    restart_under_load("graceful_restart_under_load_refuses_no_connect", false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_restart_of_a_unix_socket_refuses_no_connect() {
+    restart_under_load("graceful_restart_of_a_unix_socket_refuses_no_connect", true).await;
+}
+
+/// Runs the server role when this process was started as one; else starts a server,
+/// loads it, restarts it, and checks that both generations served with no refused connect.
+async fn restart_under_load(test: &str, unix: bool) {
     if let Some(dir) = std::env::var_os(ROLE) {
         return serve(PathBuf::from(dir)).await;
     }
-    let dir = std::env::temp_dir().join(format!("tp-restart-test-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("tp-restart-{test}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let mut processes = Processes { first: None, dir: dir.clone() };
-    let first = Command::new(std::env::current_exe().unwrap())
-        .args(["graceful_restart_under_load_refuses_no_connect", "--exact", "--nocapture"])
-        .env(ROLE, &dir)
-        .spawn()
-        .unwrap();
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command.args([test, "--exact", "--nocapture"]).env(ROLE, &dir);
+    if unix {
+        command.env(UNIX, "1");
+    }
+    let first = command.spawn().unwrap();
     let first_pid = first.id();
     processes.first = Some(first);
     let addr = wait_for_file(&dir.join("addr")).await;
 
-    let client = Peer::new(PeerConfig::default()).unwrap();
+    let network = if unix { Network::Unix } else { Network::Tcp };
+    let client = Peer::new(PeerConfig { network, ..PeerConfig::default() }).unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let (refused, failed, done) = (Arc::default(), Arc::default(), Arc::default());
     let pids = Arc::new(parking_lot::Mutex::new(std::collections::BTreeMap::<u32, usize>::new()));
@@ -83,17 +101,70 @@ async fn graceful_restart_under_load_refuses_no_connect() {
     client.close().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_restart_leaves_the_old_process_serving() {
+    if let Some(dir) = std::env::var_os(ROLE) {
+        return serve(PathBuf::from(dir)).await;
+    }
+    let dir = std::env::temp_dir().join(format!("tp-restart-fail-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut processes = Processes { first: None, dir: dir.clone() };
+    let first = Command::new(std::env::current_exe().unwrap())
+        .args(["a_failed_restart_leaves_the_old_process_serving", "--exact", "--nocapture"])
+        .env(ROLE, &dir)
+        .env(FAIL, "1")
+        .spawn()
+        .unwrap();
+    let first_pid = first.id();
+    processes.first = Some(first);
+    let addr = wait_for_file(&dir.join("addr")).await;
+    let client = Peer::new(PeerConfig::default()).unwrap();
+    let session = client.dial(&addr).await.unwrap();
+    assert_eq!(session.call::<u32>("/pid", &()).await.unwrap(), first_pid);
+
+    signal("-USR2", first_pid);
+    wait_for_file(&dir.join("failing")).await;
+    // The old process serves on, on the same socket and the session it had.
+    for _ in 0..50 {
+        let fresh = client.dial(&addr).await.expect("a connect was refused");
+        assert_eq!(fresh.call::<u32>("/pid", &()).await.unwrap(), first_pid);
+        fresh.close().await;
+    }
+    assert_eq!(session.call::<u32>("/pid", &()).await.unwrap(), first_pid);
+    signal("-TERM", first_pid);
+    let first = processes.first.as_mut().unwrap();
+    let started = Instant::now();
+    while first.try_wait().unwrap().is_none() {
+        assert!(started.elapsed() < Duration::from_secs(30), "the server never exited");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    client.close().await;
+}
+
 /// The server role: serves `/pid` on an inherited or new socket, reports ready, restarts on
 /// SIGUSR2, exits on SIGTERM.
 async fn serve(dir: PathBuf) {
-    let config =
-        PeerConfig { local_ip: "127.0.0.1".into(), listen_port: 0, ..PeerConfig::default() };
+    let config = if std::env::var_os(UNIX).is_some() {
+        let unix_path = Some(dir.join("server.sock"));
+        PeerConfig { network: Network::Unix, unix_path, ..PeerConfig::default() }
+    } else {
+        PeerConfig { local_ip: "127.0.0.1".into(), listen_port: 0, ..PeerConfig::default() }
+    };
     let peer = Peer::new(config).unwrap();
     peer.route_call_fn("/pid", |_ctx, (): ()| async move { Ok(std::process::id()) });
     let restart = Restart::from_env();
+    if restart.is_restarted() && std::env::var_os(FAIL).is_some() {
+        std::fs::write(dir.join("failing"), "").unwrap();
+        std::process::exit(3);
+    }
     let addr = restart.listen(&peer).await.unwrap();
     if !restart.is_restarted() {
-        std::fs::write(dir.join("addr.tmp"), addr.to_string()).unwrap();
+        let dial = match &addr {
+            teleport::transport::Addr::Unix(path) => path.clone(),
+            other => other.to_string(),
+        };
+        std::fs::write(dir.join("addr.tmp"), dial).unwrap();
         std::fs::rename(dir.join("addr.tmp"), dir.join("addr")).unwrap();
     }
     std::fs::write(dir.join(format!("pid-{}", std::process::id())), "").unwrap();
