@@ -34,8 +34,8 @@ pub enum RegistryError {
 /// alive, clients watch a service's instances.
 ///
 /// An instance whose process dies without deregistering disappears when its lease expires
-/// (its TTL after the last keep-alive). Implementations: [`EtcdRegistry`](crate::etcd::EtcdRegistry)
-/// (feature `etcd`).
+/// (its TTL after the last keep-alive). Implementations: `etcd::EtcdRegistry` (feature
+/// `etcd`); [`Members::fixed`] stands for a registry where the list never changes.
 pub trait Registry: Send + Sync + 'static {
     /// Registers `instance` under a lease of `ttl` (whole seconds, at least 1), and keeps
     /// the lease alive in the background until the returned [`Registration`] is
