@@ -78,3 +78,37 @@ async fn bad_input_is_an_error() {
     let members = registry.watch("svc").await.unwrap();
     assert_eq!(members.current().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registrations_and_watches_outlive_an_etcd_that_restarts_empty() {
+    let mut etcd = Etcd::start().await;
+    let registry = registry(&etcd, "outage").await;
+    let instance = Instance::new("svc", "127.0.0.1:7001");
+    let registration = registry.register(instance.clone(), Duration::from_secs(1)).await.unwrap();
+    let mut members = registry.watch("svc").await.unwrap();
+    members.wait_for(|list| list.len() == 1).await.unwrap();
+
+    // etcd comes back with no keys and no leases: the keep-alive finds its lease gone and
+    // registers again; the watch reads the service again and follows the new server.
+    etcd.restart_empty().await;
+    let key = "/test/outage/svc/127.0.0.1:7001";
+    let mut client = etcd_client::Client::connect([&etcd.endpoint], None).await.unwrap();
+    let started = std::time::Instant::now();
+    while client.get(key, None).await.map(|r| r.kvs().is_empty()).unwrap_or(true) {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the instance was not registered again"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(registration.is_alive());
+    let newcomer = Instance::new("svc", "127.0.0.1:7002");
+    let _second = registry.register(newcomer, Duration::from_secs(5)).await.unwrap();
+    let wait = members.wait_for(|list| list.len() == 2);
+    let list = tokio::time::timeout(Duration::from_secs(20), wait)
+        .await
+        .expect("the watch stayed blind")
+        .unwrap();
+    assert_eq!(list[0], instance);
+    registration.deregister().await.unwrap();
+}
