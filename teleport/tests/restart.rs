@@ -44,7 +44,8 @@ async fn restart_under_load(test: &str, unix: bool) {
     if unix {
         command.env(UNIX, "1");
     }
-    let first = command.spawn().unwrap();
+    // The servers' own test harness output would read as this binary's results.
+    let first = command.stdout(std::process::Stdio::null()).spawn().unwrap();
     let first_pid = first.id();
     processes.first = Some(first);
     let addr = wait_for_file(&dir.join("addr")).await;
@@ -114,6 +115,7 @@ async fn a_failed_restart_leaves_the_old_process_serving() {
         .args(["a_failed_restart_leaves_the_old_process_serving", "--exact", "--nocapture"])
         .env(ROLE, &dir)
         .env(FAIL, "1")
+        .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
     let first_pid = first.id();
