@@ -129,6 +129,26 @@ async fn round_robin_and_consistent_hash() {
     }
     let used: std::collections::HashSet<_> = homes.values().collect();
     assert!(used.len() > 1, "20 keys all on one instance: {homes:?}");
+
+    // Keyed by the argument: the same argument, the same instance.
+    let policy = Policy::ConsistentHash(HashKey::Argument);
+    let config = BalancerConfig { policy, ..BalancerConfig::default() };
+    let by_argument =
+        Balancer::new(client.clone(), "work", registry.watch("work").await.unwrap(), config);
+    let mut homes = std::collections::HashMap::new();
+    for round in 0..3 {
+        for arg in 0..20u64 {
+            let before: Vec<usize> = servers.iter().map(Server::served).collect();
+            by_argument.call::<u64>("/work", &arg).await.unwrap();
+            let after: Vec<usize> = servers.iter().map(Server::served).collect();
+            let home = (0..3).find(|&i| after[i] > before[i]).unwrap();
+            assert_eq!(
+                *homes.entry(arg).or_insert(home),
+                home,
+                "argument {arg} moved in round {round}"
+            );
+        }
+    }
     client.close().await;
 }
 
