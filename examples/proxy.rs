@@ -1,6 +1,8 @@
 //! A reverse proxy: the proxy peer has no routes of its own; the proxy plugin's unknown-call
 //! and unknown-push handlers forward every message to a backend without decoding its body
-//! (adding `X-Real-IP`), and the backend's reply comes back with its meta and codec.
+//! (adding `X-Real-IP`), and the backend's reply comes back with its meta and codec. The
+//! caller's remaining time travels with each call and shrinks at every hop; when it runs
+//! out, the handler at the backend is dropped too.
 //!
 //! Run with `cargo run --example proxy`.
 
@@ -17,16 +19,35 @@ struct Math {
 
 #[tp::service]
 impl Math {
-    /// Sums the numbers; tells who called through the proxy.
+    /// Sums the numbers; tells who called through the proxy, and how much time was left.
     async fn add(&self, ctx: &tp::CallCtx, nums: Vec<i64>) -> Result<i64, tp::Status> {
         ctx.set_meta("backend-saw-real-ip", ctx.real_ip());
+        let left = ctx.remaining().map_or(0, |left| left.as_millis());
+        ctx.set_meta("backend-time-left-ms", left.to_string());
         Ok(nums.iter().sum())
+    }
+
+    /// Takes longer than its caller waits: the caller's budget ends it here as well.
+    async fn slow(&self, ctx: &tp::CallCtx) -> Result<(), tp::Status> {
+        let _ended = Ended(self.notes.clone(), ctx.remaining().unwrap_or_default());
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        Ok(())
     }
 
     /// A push, forwarded as well.
     #[tp(push)]
     fn note(&self, ctx: &tp::PushCtx, text: String) {
         let _ = self.notes.send(format!("backend got push {text:?} from {}", ctx.real_ip()));
+    }
+}
+
+/// Reports when a handler's future is dropped.
+struct Ended(mpsc::UnboundedSender<String>, Duration);
+
+impl Drop for Ended {
+    fn drop(&mut self) {
+        let note = format!("backend handler of /math/slow dropped (it had {:?} left)", self.1);
+        let _ = self.0.send(note);
     }
 }
 
@@ -52,12 +73,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The client only knows the proxy, and calls through the generated stub.
     let client = tp::Peer::new(loopback)?;
     let session = client.dial(&proxy_addr).await?;
-    let reply = MathClient::add_with(&session, &[1, 2, 3, 4, 5], &tp::CallOptions::new()).await?;
+    let budget = tp::CallOptions::new().timeout(Duration::from_millis(2000));
+    let reply = MathClient::add_with(&session, &[1, 2, 3, 4, 5], &budget).await?;
     println!(
         "MathClient::add via proxy = {} (backend saw X-Real-IP {:?})",
         reply.value,
         reply.meta.get("backend-saw-real-ip")
     );
+    println!(
+        "budget: client 2000 ms -> backend had {} ms left after the proxy hop",
+        reply.meta.get("backend-time-left-ms").unwrap_or("?")
+    );
+    let short = tp::CallOptions::new().timeout(Duration::from_millis(150));
+    let err = MathClient::slow_with(&session, &short).await.unwrap_err();
+    println!("MathClient::slow with a 150 ms budget -> {err}");
+    println!("{}", backend_notes.recv().await.ok_or("no note")?);
     MathClient::note(&session, "hello through the proxy").await?;
     println!("{}", backend_notes.recv().await.ok_or("push lost")?);
     let err = session.call::<i64>("/math/nope", &[1]).await.unwrap_err();

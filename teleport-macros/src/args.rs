@@ -65,6 +65,8 @@ pub(crate) struct MethodArgs {
     pub(crate) route: Option<(String, Span)>,
     /// `#[tp(blocking)]`: the method runs on the blocking thread pool.
     pub(crate) blocking: bool,
+    /// `#[tp(idempotent)]`: the call may run twice safely, so it may be retried.
+    pub(crate) idempotent: bool,
 }
 
 pub(crate) fn is_tp_attr(attr: &Attribute) -> bool {
@@ -72,7 +74,13 @@ pub(crate) fn is_tp_attr(attr: &Attribute) -> bool {
 }
 
 pub(crate) fn parse_method_args(attrs: &[Attribute], cx: &mut Ctxt) -> MethodArgs {
-    let mut out = MethodArgs { kind: Kind::Call, skip: false, route: None, blocking: false };
+    let mut out = MethodArgs {
+        kind: Kind::Call,
+        skip: false,
+        route: None,
+        blocking: false,
+        idempotent: false,
+    };
     for attr in attrs.iter().filter(|a| is_tp_attr(a)) {
         let result = attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("push") {
@@ -83,6 +91,8 @@ pub(crate) fn parse_method_args(attrs: &[Attribute], cx: &mut Ctxt) -> MethodArg
                 out.skip = true;
             } else if meta.path.is_ident("blocking") {
                 out.blocking = true;
+            } else if meta.path.is_ident("idempotent") {
+                out.idempotent = true;
             } else if meta.path.is_ident("route") {
                 let lit: LitStr = meta.value()?.parse()?;
                 if lit.value().is_empty() || lit.value().len() > 255 {
@@ -92,7 +102,7 @@ pub(crate) fn parse_method_args(attrs: &[Attribute], cx: &mut Ctxt) -> MethodArg
             } else {
                 cx.error(
                     &meta.path,
-                    "unknown #[tp] key: expected `push`, `call`, `skip`, `blocking` or `route = \"...\"`",
+                    "unknown #[tp] key: expected `push`, `call`, `skip`, `blocking`, `idempotent` or `route = \"...\"`",
                 );
                 if meta.input.peek(syn::Token![=]) {
                     let _: syn::Expr = meta.value()?.parse()?;

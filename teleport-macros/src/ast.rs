@@ -39,6 +39,8 @@ pub(crate) struct Route<'a> {
     pub(crate) ret: Ret<'a>,
     /// Runs on the blocking thread pool (`#[tp(blocking)]`, methods that are not `async`).
     pub(crate) blocking: bool,
+    /// May be retried after its request was written (`#[tp(idempotent)]`, calls only).
+    pub(crate) idempotent: bool,
 }
 
 /// What a method returns.

@@ -16,6 +16,7 @@ pub(crate) fn client(service: &Service<'_>, krate: &syn::Path) -> TokenStream {
     let struct_doc =
         format!("Typed client of the [`{ty}`] service: one associated function per route.");
     let items = service.routes.iter().map(|route| route_items(route, ty, vis, krate));
+    let idempotent = service.routes.iter().filter(|r| r.idempotent).map(const_ident);
     quote! {
         #[doc = #struct_doc]
         #[derive(Clone, Copy, Debug, Default)]
@@ -23,6 +24,10 @@ pub(crate) fn client(service: &Service<'_>, krate: &syn::Path) -> TokenStream {
 
         impl #client {
             #(#items)*
+
+            /// The routes marked `#[tp(idempotent)]`: safe to run twice, so a balancer may
+            /// retry them after their request may have been written.
+            #vis const IDEMPOTENT_ROUTES: &'static [&'static str] = &[#(Self::#idempotent),*];
         }
     }
 }

@@ -56,8 +56,15 @@ pub(crate) fn parse<'a>(
              without blocking a thread; remove `async` to run it on the blocking pool",
         );
     }
-    let blocking = margs.blocking;
-    Route { attrs, sig, kind: margs.kind, name, name_span, ctx, arg, ret, blocking }
+    if margs.idempotent && margs.kind == Kind::Push {
+        cx.error(
+            &sig.ident,
+            "`#[tp(idempotent)]` marks calls that are safe to run twice, so that a balancer may \
+             retry them; a push is never retried",
+        );
+    }
+    let (blocking, idempotent) = (margs.blocking, margs.idempotent);
+    Route { attrs, sig, kind: margs.kind, name, name_span, ctx, arg, ret, blocking, idempotent }
 }
 
 fn check_receiver(sig: &Signature, cx: &mut Ctxt) {

@@ -48,6 +48,8 @@
 //! - `http`: the `http` protocol ([`proto::HttpProto`]): calls as HTTP/1.1 `POST` requests.
 //! - `secure`: the [`plugin::secure`] plugin, body encryption with XChaCha20-Poly1305.
 //! - `binder`: the [`plugin::binder`] plugin, declarative argument validation.
+//! - `restart`: graceful restart on Unix (the `restart` module): listening sockets
+//!   handed to a new process of the same program, which serves while the old one drains.
 //!
 //! The wire protocols are [`RawProto`] (the default), [`proto::JsonProto`] and, with
 //! `protobuf`, [`proto::ProtobufProto`], each byte-compatible with Go eRPC v6's.
@@ -63,6 +65,8 @@ pub mod peer;
 pub mod plugin;
 pub mod pool;
 pub mod proto;
+#[cfg(all(unix, feature = "restart"))]
+pub mod restart;
 pub mod router;
 mod service;
 pub mod session;

@@ -10,7 +10,7 @@ mod malformed;
 use std::sync::Arc;
 
 use bytes::{BufMut, Bytes, BytesMut};
-use malformed::{Case, Want, each_gives_its_error, limits_hold, refused};
+use malformed::{Case, Want, each_gives_its_error, limits_hold, only_broken_boundaries_close, refused};
 use teleport::message::MetaError;
 use teleport::proto::{DEFAULT_MAX_FRAME, DEFAULT_MAX_META, Limits, ThriftProto};
 use teleport::xfer::XferError;
@@ -337,6 +337,12 @@ fn long_header_block(meta: &[u8]) -> Vec<u8> {
 #[test]
 fn malformed_frames_each_give_their_error() {
     each_gives_its_error(&binary(), &cases());
+}
+
+#[test]
+fn only_a_broken_boundary_closes_the_connection() {
+    let boundary = ["length under the fixed header", "length over the limit", "length of 4 GiB"];
+    only_broken_boundaries_close(&binary(), &cases(), &boundary);
 }
 
 #[test]

@@ -16,12 +16,7 @@ impl Peer {
     pub async fn shutdown(&self, timeout: Duration) {
         let deadline = Instant::now() + timeout;
         self.inner.shutting_down.store(true, Ordering::Release);
-        let accept_loops: Vec<_> = self.inner.accept_loops.lock().drain(..).collect();
-        for task in accept_loops {
-            // Awaiting the aborted task drops its listener: the port is free on return.
-            task.abort();
-            let _ = task.await;
-        }
+        self.stop_accepting().await;
         loop {
             let idle = self.inner.idle.notified();
             tokio::pin!(idle);
@@ -49,6 +44,21 @@ impl Peer {
         let _ = tokio::time::timeout_at(deadline.into(), close_all).await;
         self.inner.stopped.notify_waiters();
         tracing::info!("peer shut down");
+    }
+
+    /// Stops accepting connections and leaves everything else running: sessions go on
+    /// calling and serving. Each listener is closed on return (its port is free, unless
+    /// another process shares the socket: a graceful restart stops accepting this way and
+    /// lets the next process take the connections waiting in the backlog). Called by
+    /// [`Peer::shutdown`] first.
+    pub async fn stop_accepting(&self) {
+        let accept_loops: Vec<_> = self.inner.accept_loops.lock().drain(..).collect();
+        for task in accept_loops {
+            // Awaiting the aborted task drops its listener. The task is aborted only while
+            // it waits for a connection: one accepted is always handed to its own task.
+            task.abort();
+            let _ = task.await;
+        }
     }
 
     /// Closes the peer at once: [`Peer::shutdown`] with no grace period.

@@ -108,6 +108,15 @@ impl TcpListener {
         let local_addr = inner.local_addr()?;
         Ok(TcpListener { inner, local_addr, options })
     }
+
+    /// Serves a socket that is already listening: one inherited from a parent process or
+    /// a service manager (`LISTEN_FDS`), say. Must be called within a Tokio runtime.
+    pub fn from_std(listener: std::net::TcpListener, options: SocketOptions) -> io::Result<Self> {
+        listener.set_nonblocking(true)?;
+        let inner = TokioListener::from_std(listener)?;
+        let local_addr = inner.local_addr()?;
+        Ok(TcpListener { inner, local_addr, options })
+    }
 }
 
 /// Binds the first address `addr` resolves to and listens with `backlog`.

@@ -38,6 +38,8 @@ pub async fn dial(path: impl AsRef<Path>) -> io::Result<Conn> {
 pub struct UnixListener {
     inner: TokioListener,
     path: PathBuf,
+    /// Whether the socket file goes with the listener (not for an inherited socket).
+    remove_on_drop: bool,
 }
 
 impl UnixListener {
@@ -50,23 +52,41 @@ impl UnixListener {
     /// Binds `path` as [`bind`](Self::bind) does, and listens with `backlog`.
     pub fn bind_with_backlog(path: impl AsRef<Path>, backlog: u32) -> io::Result<Self> {
         let path = path.as_ref().to_path_buf();
-        if std::fs::symlink_metadata(&path)
-            .is_ok_and(|m| std::os::unix::fs::FileTypeExt::is_socket(&m.file_type()))
-        {
-            std::fs::remove_file(&path)?;
-        }
-        let socket = socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None)?;
-        socket.bind(&socket2::SockAddr::unix(&path)?)?;
-        socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX).max(1))?;
-        socket.set_nonblocking(true)?;
-        let inner = TokioListener::from_std(std::os::unix::net::UnixListener::from(socket))?;
-        Ok(UnixListener { inner, path })
+        let inner = TokioListener::from_std(listen(&path, backlog)?)?;
+        Ok(UnixListener { inner, path, remove_on_drop: true })
     }
+
+    /// Serves a socket that is already listening: one inherited from a parent process or a
+    /// service manager (`LISTEN_FDS`), say. Its socket file stays when the listener is
+    /// dropped (another process may serve the same socket; a later bind replaces a stale
+    /// file). Must be called within a Tokio runtime.
+    pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<Self> {
+        let path = listener.local_addr()?.as_pathname().map(Path::to_path_buf).unwrap_or_default();
+        listener.set_nonblocking(true)?;
+        let inner = TokioListener::from_std(listener)?;
+        Ok(UnixListener { inner, path, remove_on_drop: false })
+    }
+}
+
+/// Binds `path`, replacing a stale socket file, and listens with `backlog`.
+pub(crate) fn listen(path: &Path, backlog: u32) -> io::Result<std::os::unix::net::UnixListener> {
+    if std::fs::symlink_metadata(path)
+        .is_ok_and(|m| std::os::unix::fs::FileTypeExt::is_socket(&m.file_type()))
+    {
+        std::fs::remove_file(path)?;
+    }
+    let socket = socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None)?;
+    socket.bind(&socket2::SockAddr::unix(path)?)?;
+    socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX).max(1))?;
+    socket.set_nonblocking(true)?;
+    Ok(std::os::unix::net::UnixListener::from(socket))
 }
 
 impl Drop for UnixListener {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        if self.remove_on_drop {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }
 

@@ -79,6 +79,8 @@ macro_rules! route_tests {
                 ["/math/add", "/math/block", "/math/count", "/math/div", "/math/fail", "/math/mul"]
             );
             assert_eq!(server.push_routes(), ["/math/archive", "/math/log", "/math/notify"]);
+            assert_eq!(MathClient::IDEMPOTENT_ROUTES, ["/math/add", "/math/mul"]);
+            assert!(ClockClient::IDEMPOTENT_ROUTES.is_empty());
             let addr = server.listen().await.unwrap();
 
             let client = tp::Peer::new(config()).unwrap();
@@ -170,11 +172,13 @@ mod inherent {
     #[tp::service]
     impl Math {
         /// Sums the numbers; echoes the `author` meta or query.
+        #[tp(idempotent)]
         async fn add(&self, ctx: &tp::CallCtx, nums: Vec<i64>) -> Result<i64, tp::Status> {
             Ok(self.0.add(ctx, &nums))
         }
 
         /// Sync, no context, plain return.
+        #[tp(idempotent)]
         fn mul(&self, pair: Pair) -> i64 {
             pair.a * pair.b
         }
@@ -258,9 +262,11 @@ mod contract {
     #[tp::service]
     pub(crate) trait Math {
         /// Sums the numbers; echoes the `author` meta or query.
+        #[tp(idempotent)]
         async fn add(&self, ctx: &tp::CallCtx, nums: Vec<i64>) -> Result<i64, tp::Status>;
 
         /// Sync, no context, plain return; a default body.
+        #[tp(idempotent)]
         fn mul(&self, pair: Pair) -> i64 {
             pair.a * pair.b
         }

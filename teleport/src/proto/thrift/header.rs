@@ -119,7 +119,12 @@ pub(super) fn decode(
         return Ok(None);
     }
     let frame = src.split_to(4 + len).freeze();
-    parse(frame.slice(4..)).map(Some)
+    // Taken whole: from here on a fault costs this frame only.
+    parse(frame.slice(4..)).map(Some).map_err(|error| ProtoError::BadMessage {
+        seq: None,
+        mtype: None,
+        error: Box::new(error),
+    })
 }
 
 fn parse(frame: Bytes) -> Result<HeaderFrame, ProtoError> {

@@ -109,9 +109,24 @@ impl ThriftProto {
         }
     }
 
+    /// The message of a frame taken whole from the stream: anything wrong in it fails this
+    /// message only ([`ProtoError::BadMessage`], with the seq and type once they were read).
     fn message(&self, frame: header::HeaderFrame) -> Result<Message, ProtoError> {
         let mut cursor = Cursor::new(frame.payload.clone());
-        let begin = begin::read(&mut cursor)?;
+        let begin = begin::read(&mut cursor).map_err(|e| bad_message(None, None, e))?;
+        let (seq, mtype) = match begin::kind(begin.thrift_type) {
+            Kind::Message(mtype) => (Some(begin.seq), Some(mtype)),
+            Kind::Exception => (Some(begin.seq), Some(MessageType::Reply)),
+        };
+        self.fill(&frame, cursor, begin).map_err(|e| bad_message(seq, mtype, e))
+    }
+
+    fn fill(
+        &self,
+        frame: &header::HeaderFrame,
+        mut cursor: Cursor,
+        begin: begin::Begin,
+    ) -> Result<Message, ProtoError> {
         let header = |key| frame.get(key).map(|v| &v[..]).unwrap_or_default();
         let meta = header(META);
         if meta.len() > self.max_meta() {
@@ -146,6 +161,11 @@ impl ThriftProto {
         }
         Ok(msg)
     }
+}
+
+/// A message-level error: the frame was taken whole, its content is bad.
+fn bad_message(seq: Option<i32>, mtype: Option<MessageType>, error: ProtoError) -> ProtoError {
+    ProtoError::BadMessage { seq, mtype, error: Box::new(error) }
 }
 
 impl Proto for ThriftProto {
