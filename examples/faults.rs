@@ -157,10 +157,9 @@ async fn proxy_loop() -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let err = client.call::<i64>("/math/add", &[1, 2]).await.unwrap_err();
     let answered = started.elapsed();
-    let idle = wait_until("the proxy to idle", Duration::from_secs(30), || {
-        peer.handlers_in_flight() == 0
-    })
-    .await;
+    let idle =
+        wait_until("the proxy to idle", Duration::from_secs(30), || peer.handlers_in_flight() == 0)
+            .await;
     let again = client.call::<i64>("/math/add", &[1]).await.unwrap_err();
     println!(
         "4. a proxy pointed at itself answered in {answered:?}: {err}; idle {idle:?} later; \

@@ -10,7 +10,9 @@ mod malformed;
 use std::sync::Arc;
 
 use bytes::{BufMut, Bytes, BytesMut};
-use malformed::{Case, Want, each_gives_its_error, limits_hold, only_broken_boundaries_close, refused};
+use malformed::{
+    Case, Want, each_gives_its_error, limits_hold, only_broken_boundaries_close, refused,
+};
 use teleport::message::MetaError;
 use teleport::proto::{DEFAULT_MAX_FRAME, DEFAULT_MAX_META, Limits, ThriftProto};
 use teleport::xfer::XferError;
