@@ -444,3 +444,31 @@ async fn past_the_grace_period_calls_end_with_a_shutdown_status() {
     assert_eq!(err.code(), teleport::status::CODE_SERVICE_UNAVAILABLE, "{err}");
     assert_eq!(err.cause_text(), Some("the peer shut down"));
 }
+
+/// The backlog the kernel reports for the listening socket on `port` (`ss`'s Send-Q).
+fn kernel_backlog(port: u16) -> u32 {
+    let out = std::process::Command::new("ss")
+        .args(["-ltnH", &format!("sport = :{port}")])
+        .output()
+        .expect("`ss` (iproute2) reads the listen backlog; install iproute2");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().next().unwrap_or_else(|| panic!("no listener on {port}: {text}"));
+    line.split_whitespace().nth(2).and_then(|q| q.parse().ok()).expect("a Send-Q column")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_listen_backlog_is_the_configured_one() {
+    let somaxconn: u32 = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+        .map_or(4096, |text| text.trim().parse().unwrap_or(4096));
+    for (backlog, config) in
+        [(1024, config()), (777, teleport::PeerConfig { listen_backlog: 777, ..config() })]
+    {
+        let server = Peer::new(config).unwrap();
+        let port = match server.listen().await.unwrap() {
+            teleport::transport::Addr::Tcp(tcp) => tcp.port(),
+            other => panic!("not tcp: {other}"),
+        };
+        // The kernel caps it at somaxconn (128 before Linux 5.4).
+        assert_eq!(kernel_backlog(port), backlog.min(somaxconn));
+    }
+}
