@@ -11,6 +11,7 @@
 //! [1,2]                                  3
 //! ```
 
+mod conn;
 mod decode;
 mod encode;
 mod wire;
@@ -18,6 +19,8 @@ mod wire;
 use std::sync::Arc;
 
 use bytes::BytesMut;
+
+pub(crate) use conn::HttpConn;
 
 use super::{Limits, Proto, ProtoError};
 use crate::message::Message;
@@ -112,12 +115,41 @@ pub(crate) const MAX_META_HEADERS: usize = 128;
 pub struct HttpProto {
     limits: Limits,
     filters: Arc<XferRegistry>,
+    status_codes: bool,
+    conn: Option<Arc<HttpConn>>,
 }
 
 impl HttpProto {
     /// An http protocol with the given limits and transfer filters.
+    ///
+    /// A peer builds its own from its configuration (a listener with `protocol = "http"`,
+    /// or [`PeerBuilder::protocol`](crate::PeerBuilder::protocol)), with the peer's limits
+    /// and filters; `HttpProto::default()` has the default limits and filters, whatever
+    /// the peer's are.
     pub fn new(limits: Limits, filters: Arc<XferRegistry>) -> Self {
-        HttpProto { limits, filters }
+        HttpProto { limits, filters, status_codes: false, conn: None }
+    }
+
+    /// Answers error replies with their HTTP status (404, 400, 401, 503, 500, 504 for a
+    /// handler timeout...) instead of Go's `299 Business Error`, the status JSON body
+    /// unchanged, so that `curl -f`, load balancers and monitors see failures. Off by
+    /// default: Go's httproto clients refuse any status but 200 and 299. Reading is the
+    /// same either way: a 4xx or 5xx response is an error reply.
+    pub fn http_status_codes(mut self, on: bool) -> Self {
+        self.status_codes = on;
+        self
+    }
+
+    /// Whether error replies carry their HTTP status; see [`Self::http_status_codes`].
+    pub fn has_http_status_codes(&self) -> bool {
+        self.status_codes
+    }
+
+    /// This protocol for one accepted connection, with the state that closes it after
+    /// the reply to a `Connection: close` request or to a body over the limit.
+    pub(crate) fn for_connection(&self) -> (HttpProto, Arc<HttpConn>) {
+        let conn = Arc::new(HttpConn::default());
+        (HttpProto { conn: Some(conn.clone()), ..self.clone() }, conn)
     }
 
     /// The limits in force.
@@ -139,10 +171,12 @@ impl Proto for HttpProto {
     fn encode(&self, msg: &Message, dst: &mut BytesMut) -> Result<(), ProtoError> {
         let start = dst.len();
         let result = encode::message(self, msg, dst);
-        if result.is_err() {
-            dst.truncate(start);
+        match (&result, &self.conn) {
+            (Err(_), _) => dst.truncate(start),
+            (Ok(closes), Some(conn)) => conn.encoded(dst.len() - start, *closes),
+            (Ok(_), None) => {}
         }
-        result
+        result.map(drop)
     }
 
     fn decode(&self, src: &mut BytesMut) -> Result<Option<Message>, ProtoError> {
