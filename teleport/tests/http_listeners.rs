@@ -61,6 +61,17 @@ async fn server() -> Server {
         let query = ctx.query().map_err(|e| Status::new(400, e.to_string()))?;
         Ok(query.get("name").unwrap_or_default().to_owned())
     });
+    // Fails with the status code in its query: `/fail?code=503`.
+    peer.route_call_fn("/fail", |ctx: CallCtx, (): ()| async move {
+        let code = ctx.input_meta().get("code").and_then(|c| c.parse().ok()).unwrap_or(-1);
+        Err::<(), _>(Status::new(code, "failed"))
+    });
+    peer.route_call_fn("/panic", |_ctx: CallCtx, (): ()| async move {
+        if true {
+            panic!("handler bug");
+        }
+        Ok(())
+    });
     let addrs = peer.listen_all().await.unwrap();
     let [raw, http] = [&addrs[0], &addrs[1]].map(ToString::to_string);
     let go = ListenerConfig::tcp("127.0.0.1", 0, Protocol::Http);
@@ -149,6 +160,36 @@ async fn errors_carry_their_http_status_with_the_option_and_299_without() {
     assert_eq!(session.call::<i64>("/math/add", &[4, 5]).await, Ok(9));
     let err = session.call::<i64>("/math/nope", &()).await.unwrap_err();
     assert_eq!(err.code(), 404);
+}
+
+#[tokio::test]
+async fn each_error_code_has_its_http_status() {
+    let server = server().await;
+    let (mut send, _task) = connect(&server.http).await;
+    for (code, http) in [
+        (400, 400),
+        (401, 401),
+        (403, 403),
+        (404, 404),
+        (408, 504),
+        (429, 429),
+        (500, 500),
+        (502, 502),
+        (503, 503),
+        (105, 502),
+        (1001, 500),
+    ] {
+        let failed = call(&mut send, "GET", &format!("/fail?code={code}"), &[], "").await;
+        assert_eq!(failed.code, http, "{code}");
+        assert_eq!(failed.body, format!(r#"{{"code":{code},"msg":"failed","cause":""}}"#));
+    }
+    let panicked = call(&mut send, "GET", "/panic", &[], "").await;
+    assert_eq!(panicked.code, 500);
+    // A teleport client of that listener reads the statuses back.
+    let client = Peer::builder(PeerConfig::default()).protocol(Protocol::Http).build().unwrap();
+    let session = client.dial(&server.http).await.unwrap();
+    let err = session.call::<()>("/fail?code=503", &()).await.unwrap_err();
+    assert_eq!(err, Status::new(503, "failed"));
 }
 
 #[tokio::test]
