@@ -126,7 +126,7 @@ fn reason(http: u16) -> &'static str {
         503 => "Service Unavailable",
         504 => "Gateway Timeout",
         508 => "Loop Detected",
-        400..=499 => "Client Error",
+        _ if http < 500 => "Client Error",
         _ => "Server Error",
     }
 }
