@@ -2,7 +2,7 @@
 //! [`PeerConfig::listeners`] or given to [`Peer::listen_on`]) and the [`Protocol`] it names.
 //!
 //! ```
-//! use teleport::peer::{ListenerConfig, PeerConfig, Protocol};
+//! use teleport::peer::{PeerConfig, Protocol};
 //!
 //! let config = PeerConfig::from_toml_str(r#"
 //!     listen_port = 9090                 # the main listener: the peer's protocol (raw)
@@ -11,8 +11,12 @@
 //!     listen_port = 8080
 //!     protocol = "http"
 //!     http_status_codes = true
-//! "#)?;
-//! assert_eq!(config.listeners[0].protocol, Some(Protocol::Http));
+//! "#);
+//! #[cfg(feature = "http")]
+//! assert_eq!(config?.listeners[0].protocol, Some(Protocol::Http));
+//! // A protocol whose feature is off is refused when the configuration is loaded.
+//! #[cfg(not(feature = "http"))]
+//! assert!(config.unwrap_err().to_string().contains("needs the `http` feature"));
 //! # Ok::<(), teleport::peer::ConfigError>(())
 //! ```
 
