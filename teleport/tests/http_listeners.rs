@@ -316,3 +316,28 @@ async fn curl_f_fails_on_a_404_only_with_the_option() {
     let out = curl(vec!["-d".into(), "a=5&b=6".into(), url(&server.http, "/math/pair")]).await;
     assert_eq!(String::from_utf8(out.unwrap().stdout).unwrap(), "11");
 }
+
+/// The http listener's protocol is built with the peer's transfer filters: a gzip body is
+/// read, and the reply to `X-Content-Encoding: gzip` is gzipped back.
+#[cfg(feature = "gzip")]
+#[tokio::test]
+async fn the_peers_gzip_filter_serves_http() {
+    use teleport::XferFilter;
+    let server = server().await;
+    let gzip = teleport::xfer::Gzip::new(b'g', 6);
+    let body = gzip.pack(Bytes::from_static(b"[20,22]")).unwrap();
+    let (mut send, _task) = connect(&server.http).await;
+    let request = hyper::Request::builder()
+        .method("POST")
+        .uri("/math/add")
+        .header("content-type", "application/json")
+        .header("content-encoding", "gzip")
+        .header("x-content-encoding", "gzip")
+        .body(Full::new(body))
+        .unwrap();
+    let response = send.send_request(request).await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.headers().get("content-encoding").unwrap(), "gzip");
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(&gzip.unpack(body, 1 << 10).unwrap()[..], b"42");
+}
