@@ -131,7 +131,17 @@ fn cases() -> Vec<Case> {
             request("X-Content-Encoding: md5\r\n", &bad_md5),
             Is(ProtoError::Xfer(XferError::ChecksumMismatch)),
         ),
-        ("response 404", response("404 Not Found", "", b""), unsupported("the HTTP status 404")),
+        ("response 302", response("302 Found", "", b""), unsupported("the HTTP status 302")),
+        (
+            "bad escape in the query",
+            bytes("POST /a?q=%zz HTTP/1.1\r\n\r\n"),
+            Is(ProtoError::BadMeta(MetaError::BadEscape)),
+        ),
+        (
+            "query over the meta limit",
+            bytes(&format!("GET /a?{} HTTP/1.1\r\nK: v\r\n\r\n", "q".repeat(DEFAULT_MAX_META))),
+            Is(ProtoError::MetaTooLong { len: DEFAULT_MAX_META + 6, max: DEFAULT_MAX_META }),
+        ),
         ("response carrying a call", response("200 OK", "X-Mtype: 1\r\n", b""), Malformed),
         (
             "response of a push",
@@ -155,7 +165,7 @@ fn cases() -> Vec<Case> {
 fn each_malformed_message_gives_its_error() {
     let cases = cases();
     each_gives_its_error(&HttpProto::default(), &cases);
-    assert_eq!(cases.len(), 41);
+    assert_eq!(cases.len(), 43);
 }
 
 /// Once a request is buffered whole (head and body), a fault inside it fails it alone, with
@@ -181,8 +191,10 @@ fn what_http_clients_may_send_is_read() {
         read(b"\r\nGET http://h:1/x/%7Ey?q=%41#frag HTTP/1.0\nhost: h:1\nx-seq: +5\nA:  b c \n\n");
     assert_eq!((msg.mtype, msg.seq), (MessageType::Call, 5));
     assert_eq!(msg.service_method, "/x/~y?q=%41");
-    assert_eq!(msg.meta, Meta::from_iter([("host", "h:1"), ("A", "b c")]));
-    assert_eq!((msg.body_codec, &msg.body[..]), (0, &b""[..]));
+    // The query is meta and, with no body, the body: a form, answered in JSON.
+    let meta = [("q", "A"), ("host", "h:1"), ("A", "b c"), ("X-Accept-Body-Codec", "106")];
+    assert_eq!(msg.meta, Meta::from_iter(meta));
+    assert_eq!((msg.body_codec, &msg.body[..]), (b'f', &b"q=%41"[..]));
 
     let msg = read(&request("Content-Type: application/octet-stream\r\n", b"\x00\xff"));
     assert_eq!((msg.body_codec, &msg.body[..]), (0, &b"\x00\xff"[..]));
@@ -196,6 +208,33 @@ fn what_http_clients_may_send_is_read() {
     assert_eq!((msg.mtype, msg.status.is_ok()), (MessageType::AuthReply, true));
     let msg = read(&response("299 Business Error", "", br#"{"code":5,"msg":"m","cause":""}"#));
     assert_eq!((msg.status.code(), msg.status.msg(), msg.status.cause_text()), (5, "m", None));
+    // With HTTP status codes, an error is a 4xx or 5xx: its status JSON, or its code.
+    let msg = read(&response("404 Not Found", "", br#"{"code":404,"msg":"m","cause":"c"}"#));
+    assert_eq!(msg.status, teleport::Status::new(404, "m").cause("c"));
+    let msg = read(&response("502 Bad Gateway", "", b"<html>"));
+    assert_eq!(msg.status, teleport::Status::new(502, "Bad Gateway"));
+}
+
+/// A call as Go eRPC v6's httproto client writes it for
+/// `sess.Call("/home/test?author=henrylee2cn", arg, &result)`: Go's `Pack` sorts the headers
+/// by name, puts the query on the request line and adds its own `User-Agent` and
+/// `Accept-Encoding`. Go's server moves the query into the meta; so does ours, and the
+/// query stays on the service method for `CallCtx::query`.
+const GO_CALL_WITH_QUERY: &[u8] = b"POST /home/test?author=henrylee2cn&peer_id=110 HTTP/1.1\r\n\
+    Accept-Encoding: gzip\r\nContent-Length: 24\r\n\
+    Content-Type: application/json;charset=utf-8\r\nUser-Agent: erpc-httproto/1.1\r\n\
+    X-Mtype: 1\r\nX-Seq: 7\r\n\r\n{\"author\":\"henrylee2cn\"}";
+
+#[test]
+fn a_go_clients_query_is_meta() {
+    let msg =
+        HttpProto::default().decode(&mut BytesMut::from(GO_CALL_WITH_QUERY)).unwrap().unwrap();
+    assert_eq!((msg.mtype, msg.seq, msg.path()), (MessageType::Call, 7, "/home/test"));
+    assert_eq!(msg.meta.get("author"), Some("henrylee2cn"));
+    assert_eq!(msg.meta.get("peer_id"), Some("110"));
+    assert_eq!(msg.query().unwrap().get("peer_id"), Some("110"));
+    assert_eq!(msg.meta.get("User-Agent"), Some("erpc-httproto/1.1"));
+    assert_eq!((msg.body_codec, &msg.body[..]), (b'j', &b"{\"author\":\"henrylee2cn\"}"[..]));
 }
 
 #[test]

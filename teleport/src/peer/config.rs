@@ -27,6 +27,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::listener::ListenerConfig;
 use crate::proto::{DEFAULT_MAX_FRAME, DEFAULT_MAX_META, Limits};
 use crate::socket::PushPolicy;
 
@@ -215,6 +216,12 @@ pub struct PeerConfig {
     /// [`Incoming::forward_message`](crate::context::Incoming::forward_message)) when it
     /// arrives to be forwarded again; past it, 508 Loop Detected. At least 1. Default 8.
     pub max_hops: u32,
+    /// More listeners, each with its network, address and protocol, served besides the
+    /// main one (the fields above) by [`Peer::listen_all`](crate::Peer::listen_all) and
+    /// [`Peer::listen_and_serve`](crate::Peer::listen_and_serve); they share the peer's
+    /// routes, plugins, limits and filters. In TOML, `[[listeners]]` tables. Default none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub listeners: Vec<ListenerConfig>,
 }
 
 impl Default for PeerConfig {
@@ -252,6 +259,7 @@ impl Default for PeerConfig {
             push_policies: BTreeMap::new(),
             write_timeout: Duration::from_secs(10),
             max_hops: 8,
+            listeners: Vec::new(),
         }
     }
 }
@@ -340,17 +348,7 @@ impl PeerConfig {
     /// The address a TCP listener binds, `host:port` (`0.0.0.0:0`, `[::]:9090`...); `None`
     /// on the Unix networks, whose listener binds [`unix_path`](Self::unix_path).
     pub fn listen_addr(&self) -> Option<String> {
-        let host = match (self.network, self.local_ip.as_str()) {
-            (network, _) if network.is_unix() => return None,
-            (Network::Tcp6, "" | "0.0.0.0") => "::",
-            (_, "") => "0.0.0.0",
-            (_, ip) => ip,
-        };
-        Some(if host.contains(':') {
-            format!("[{host}]:{}", self.listen_port)
-        } else {
-            format!("{host}:{}", self.listen_port)
-        })
+        listen_addr(self.network, &self.local_ip, self.listen_port)
     }
 
     /// The frame limits for the protocol.
@@ -368,7 +366,13 @@ impl PeerConfig {
             return Err(invalid("default_body_codec", "the codec name is empty"));
         }
         self.check_durations()?;
-        self.check_sizes()
+        self.check_sizes()?;
+        for (i, listener) in self.listeners.iter().enumerate() {
+            listener
+                .validate()
+                .map_err(|reason| invalid("listeners", format!("#{i}: {reason}")))?;
+        }
+        Ok(())
     }
 
     /// [`validate`](Self::validate), plus what listening needs: a path on Unix sockets.
@@ -381,23 +385,7 @@ impl PeerConfig {
     }
 
     fn check_local_ip(&self) -> Result<(), ConfigError> {
-        let ip = self.local_ip.as_str();
-        if self.network.is_unix() || ip.is_empty() {
-            return Ok(());
-        }
-        match (ip.parse::<IpAddr>(), self.network) {
-            (Ok(IpAddr::V6(_)), Network::Tcp4) => {
-                Err(invalid("local_ip", format!("{ip} is an IPv6 address on tcp4")))
-            }
-            (Ok(IpAddr::V4(v4)), Network::Tcp6) if !v4.is_unspecified() => {
-                Err(invalid("local_ip", format!("{ip} is an IPv4 address on tcp6")))
-            }
-            (Ok(_), _) => Ok(()),
-            (Err(_), _) if is_host_name(ip) => Ok(()),
-            (Err(_), _) => {
-                Err(invalid("local_ip", format!("{ip:?} is neither an IP address nor a host name")))
-            }
-        }
+        check_local_ip(self.network, &self.local_ip).map_err(|reason| invalid("local_ip", reason))
     }
 
     fn check_durations(&self) -> Result<(), ConfigError> {
@@ -468,6 +456,33 @@ impl PeerConfig {
             }
         }
         Ok(())
+    }
+}
+
+/// The address a TCP listener on `network` binds, `host:port`; `None` on the Unix networks.
+pub(super) fn listen_addr(network: Network, local_ip: &str, port: u16) -> Option<String> {
+    let host = match (network, local_ip) {
+        (network, _) if network.is_unix() => return None,
+        (Network::Tcp6, "" | "0.0.0.0") => "::",
+        (_, "") => "0.0.0.0",
+        (_, ip) => ip,
+    };
+    Some(if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") })
+}
+
+/// Checks that `ip` is an address (of the network's family) or a host name.
+pub(super) fn check_local_ip(network: Network, ip: &str) -> Result<(), String> {
+    if network.is_unix() || ip.is_empty() {
+        return Ok(());
+    }
+    match (ip.parse::<IpAddr>(), network) {
+        (Ok(IpAddr::V6(_)), Network::Tcp4) => Err(format!("{ip} is an IPv6 address on tcp4")),
+        (Ok(IpAddr::V4(v4)), Network::Tcp6) if !v4.is_unspecified() => {
+            Err(format!("{ip} is an IPv4 address on tcp6"))
+        }
+        (Ok(_), _) => Ok(()),
+        (Err(_), _) if is_host_name(ip) => Ok(()),
+        (Err(_), _) => Err(format!("{ip:?} is neither an IP address nor a host name")),
     }
 }
 

@@ -1,7 +1,10 @@
 //! [`Peer`]: server and client at once. It listens, dials, routes and holds its sessions.
 
 mod config;
+#[cfg(feature = "http")]
+mod http_conn;
 mod hub;
+mod listener;
 mod serve;
 mod shutdown;
 
@@ -14,6 +17,7 @@ use tokio::sync::Notify;
 
 pub use crate::socket::{OutboundStats, PushPolicy};
 pub use config::{ConfigError, Network, PeerConfig};
+pub use listener::{ListenerConfig, Protocol};
 pub use serve::{DialOptions, ListenOptions};
 
 pub use shutdown::graceful_signal;
@@ -22,7 +26,7 @@ pub(crate) use hub::Hub;
 
 use crate::codec::{self, CodecRegistry};
 use crate::plugin::{Plugin, Plugins};
-use crate::proto::{Proto, RawProto};
+use crate::proto::Proto;
 use crate::router::{Group, RouteSnapshot, Router};
 use crate::session::Session;
 use crate::socket::OutboundBudget;
@@ -30,10 +34,12 @@ use crate::status::{self, Status};
 use crate::transport::tcp::SocketOptions;
 use crate::transport::{Addr, Transports};
 use crate::xfer::XferRegistry;
+use listener::Serving;
 
 pub(crate) struct PeerInner {
     config: PeerConfig,
-    proto: Arc<dyn Proto>,
+    serving: Serving,
+    filters: Arc<XferRegistry>,
     codecs: CodecRegistry,
     default_codec: u8,
     plugins: Plugins,
@@ -80,6 +86,7 @@ pub struct PeerBuilder {
     config: PeerConfig,
     plugins: Vec<Arc<dyn Plugin>>,
     proto: Option<Arc<dyn Proto>>,
+    protocol: Option<Protocol>,
     codecs: CodecRegistry,
     filters: XferRegistry,
     transports: Transports,
@@ -102,6 +109,16 @@ impl PeerBuilder {
     /// and the transfer filters); listen and dial may override it.
     pub fn proto(mut self, proto: Arc<dyn Proto>) -> Self {
         self.proto = Some(proto);
+        self.protocol = None;
+        self
+    }
+
+    /// The protocol of every connection by name (default [`Protocol::Raw`]), built with the
+    /// configured limits and the transfer filters, unlike a protocol value given to
+    /// [`proto`](Self::proto); listeners may override it.
+    pub fn protocol(mut self, protocol: Protocol) -> Self {
+        self.protocol = Some(protocol);
+        self.proto = None;
         self
     }
 
@@ -111,7 +128,7 @@ impl PeerBuilder {
         self
     }
 
-    /// The transfer filters of the default protocol.
+    /// The transfer filters of the protocols the peer builds.
     pub fn filters(mut self, filters: XferRegistry) -> Self {
         self.filters = filters;
         self
@@ -157,9 +174,12 @@ impl PeerBuilder {
                     reason: format!("unknown body codec {:?}", self.config.default_body_codec),
                 },
             )?;
-        let proto = self.proto.unwrap_or_else(|| {
-            Arc::new(RawProto::new(self.config.limits(), Arc::new(self.filters)))
-        });
+        let filters = Arc::new(self.filters);
+        let serving = match (self.proto, self.protocol.unwrap_or(Protocol::Raw)) {
+            (Some(proto), _) => Serving::shared(proto),
+            (None, protocol) => Serving::build(protocol, self.config.limits(), &filters, false)
+                .map_err(|reason| ConfigError::Invalid { field: "protocol", reason })?,
+        };
         let outbound = Arc::new(OutboundBudget::new(
             self.config.max_outbound_bytes_total,
             self.config.default_push_policy,
@@ -169,7 +189,8 @@ impl PeerBuilder {
             inner: Arc::new(PeerInner {
                 outbound,
                 config: self.config,
-                proto,
+                serving,
+                filters,
                 codecs: self.codecs,
                 default_codec,
                 plugins: Plugins::new(self.plugins),
@@ -206,6 +227,7 @@ impl Peer {
             config,
             plugins: Vec::new(),
             proto: None,
+            protocol: None,
             codecs: CodecRegistry::default(),
             filters: XferRegistry::default(),
             transports: Transports::default(),
@@ -224,7 +246,7 @@ impl Peer {
 
     /// The default protocol.
     pub fn proto(&self) -> &Arc<dyn Proto> {
-        &self.inner.proto
+        self.inner.serving.proto()
     }
 
     /// The body codecs the peer knows.

@@ -4,6 +4,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::listener::{ListenerConfig, Serving};
 use super::{DialAddr, Peer};
 use crate::proto::Proto;
 use crate::session::{Origin, RedialTarget, Session};
@@ -32,7 +33,8 @@ pub struct DialOptions {
 impl Peer {
     /// Listens where the configuration says (`local_ip:listen_port`, or `unix_path`) and
     /// serves every connection in the background. Returns the bound address (useful with
-    /// port 0).
+    /// port 0). The other listeners of the configuration are served by
+    /// [`listen_all`](Self::listen_all), or one by one by [`listen_on`](Self::listen_on).
     pub async fn listen(&self) -> io::Result<Addr> {
         self.listen_with(ListenOptions::default()).await
     }
@@ -42,12 +44,18 @@ impl Peer {
         self.config()
             .validate_listen()
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        let listener = transport::bind(self).await?;
+        let listener = transport::bind(self, &ListenerConfig::main(self.config())).await?;
         Ok(self.serve_listener(listener, options))
     }
 
     /// Serves every connection of `listener` in the background (any transport).
-    pub fn serve_listener(&self, mut listener: Box<dyn Listener>, options: ListenOptions) -> Addr {
+    pub fn serve_listener(&self, listener: Box<dyn Listener>, options: ListenOptions) -> Addr {
+        let serving = options.proto.map_or_else(|| self.inner.serving.clone(), Serving::shared);
+        self.serve_with(listener, serving)
+    }
+
+    /// Serves every connection of `listener` in the background as `serving` says.
+    pub(super) fn serve_with(&self, mut listener: Box<dyn Listener>, serving: Serving) -> Addr {
         let addr = listener.local_addr();
         for plugin in self.plugins().iter() {
             if let Err(status) = plugin.post_listen(&addr) {
@@ -56,12 +64,11 @@ impl Peer {
         }
         tracing::info!(%addr, "listening");
         let peer = self.clone();
-        let proto = options.proto.unwrap_or_else(|| self.proto().clone());
         let task = tokio::spawn(async move {
             loop {
                 match listener.accept_connecting().await {
                     Ok(connecting) => {
-                        let (peer, proto) = (peer.clone(), proto.clone());
+                        let (peer, serving) = (peer.clone(), serving.clone());
                         // The handshake (TLS, WebSocket...) runs here, not in the accept loop.
                         tokio::spawn(async move {
                             let conn = match connecting.await {
@@ -72,6 +79,7 @@ impl Peer {
                                 }
                             };
                             let remote = conn.remote_addr.clone();
+                            let (conn, proto) = serving.accept(conn);
                             if let Err(status) = peer.serve_conn_with(conn, Some(proto)).await {
                                 tracing::info!(%remote, %status, "connection refused");
                             }
@@ -94,9 +102,10 @@ impl Peer {
         addr
     }
 
-    /// Listens, then waits until the peer shuts down.
+    /// Listens on every listener ([`listen_all`](Self::listen_all)), then waits until the
+    /// peer shuts down.
     pub async fn listen_and_serve(&self) -> io::Result<()> {
-        self.listen().await?;
+        self.listen_all().await?;
         self.stopped().await;
         Ok(())
     }

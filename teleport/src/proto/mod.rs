@@ -20,6 +20,8 @@ mod thrift;
 use bytes::BytesMut;
 
 #[cfg(feature = "http")]
+pub(crate) use http::HttpConn;
+#[cfg(feature = "http")]
 pub use http::HttpProto;
 pub use json::JsonProto;
 #[cfg(feature = "protobuf")]

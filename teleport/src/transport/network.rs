@@ -4,7 +4,7 @@
 use std::io;
 
 use super::{Conn, Listener, tcp};
-use crate::peer::{Network, Peer};
+use crate::peer::{ListenerConfig, Network, Peer};
 
 /// What the TLS, QUIC, WebSocket and KCP networks need beyond `PeerConfig`, which is plain
 /// data: set with `PeerBuilder::tls`, `PeerBuilder::ws` and `PeerBuilder::kcp`.
@@ -42,9 +42,8 @@ fn unsupported(network: Network) -> io::Error {
     io::Error::new(io::ErrorKind::Unsupported, format!("network {network} needs {needs}"))
 }
 
-/// Binds the listener of the peer's network where its configuration says.
-pub(crate) async fn bind(peer: &Peer) -> io::Result<Box<dyn Listener>> {
-    let config = peer.config();
+/// Binds `config`'s listener, with the peer's socket options and transport settings.
+pub(crate) async fn bind(peer: &Peer, config: &ListenerConfig) -> io::Result<Box<dyn Listener>> {
     let network = config.network;
     let addr = config.listen_addr().unwrap_or_default();
     let options = peer.socket_options();

@@ -1,12 +1,12 @@
 //! Reading an HTTP request (a call) or response (a reply) into a message.
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use httparse::{EMPTY_HEADER, Header};
 
 use super::wire::{self, Framing};
 use super::{HttpProto, MAX_META_HEADERS, unsupported};
 use crate::codec;
-use crate::message::{Message, MessageType, MetaError, split_query};
+use crate::message::{Message, MessageType, Meta, MetaError, split_query};
 use crate::proto::ProtoError;
 use crate::proto::frame::Heard;
 use crate::xfer::XferPipe;
@@ -15,11 +15,31 @@ use crate::xfer::XferPipe;
 const MAX_RESERVE_AHEAD: usize = 64 << 10;
 /// What a response starts with; anything else is a request (Go decides the same way).
 const RESPONSE: &[u8] = b"HTTP/";
+/// The meta key that picks a reply's body codec (`context::META_ACCEPT_BODY_CODEC`).
+const ACCEPT_BODY_CODEC: &str = "X-Accept-Body-Codec";
 
 /// The start line.
+#[derive(Clone, Copy)]
 enum Start<'b> {
-    Request { target: &'b str },
-    Response { code: u16 },
+    /// A request; `version` is the minor HTTP version (0 for HTTP/1.0).
+    Request {
+        target: &'b str,
+        version: u8,
+    },
+    Response {
+        code: u16,
+        reason: &'b str,
+    },
+}
+
+/// What a head says, owned, beyond the message it starts.
+struct Read {
+    msg: Message,
+    /// The HTTP code and reason of an error response; its body holds the status.
+    failed: Option<(u16, String)>,
+    body_codec: u8,
+    /// The reply codec a request's `Accept` asks for.
+    accept: Option<u8>,
 }
 
 /// A whole head: its start line, length and headers.
@@ -38,6 +58,12 @@ struct Fields<'b> {
     x_content_encoding: Option<&'b [u8]>,
     mtype: Option<&'b [u8]>,
     seq: Option<&'b [u8]>,
+    /// `Connection: close` was sent.
+    close: bool,
+    /// `Connection: keep-alive` was sent.
+    keep_alive: bool,
+    /// The bytes the meta headers take.
+    meta_len: usize,
 }
 
 /// Takes one whole request or response from the front of `src`, or returns `Ok(None)` and
@@ -46,6 +72,11 @@ pub(super) fn message(
     proto: &HttpProto,
     src: &mut BytesMut,
 ) -> Result<Option<Message>, ProtoError> {
+    if proto.conn.as_ref().is_some_and(|conn| conn.read_last()) {
+        // Nothing after the last request is read: the connection closes once it is answered.
+        src.clear();
+        return Ok(None);
+    }
     if src.len() < RESPONSE.len() && RESPONSE.starts_with(src) {
         return Ok(None);
     }
@@ -54,8 +85,14 @@ pub(super) fn message(
         return Ok(None);
     };
     let fields = fields(proto, headers)?;
-    let body_len = match fields.content_length {
-        Some(text) => content_length(text, proto.limits.max_frame)?,
+    let body_len = match fields.content_length.map(|t| content_length(t, proto.limits.max_frame)) {
+        Some(Ok(len)) => len,
+        Some(Err(e @ ProtoError::FrameTooLarge { .. })) => {
+            let is_request = matches!(start, Start::Request { .. });
+            let seq = fields.seq.and_then(|t| seq(t).ok()).unwrap_or(0);
+            return Err(too_large(proto, is_request, seq, src, e));
+        }
+        Some(Err(e)) => return Err(e),
         None => 0,
     };
     let max = proto.limits.max_frame;
@@ -68,9 +105,16 @@ pub(super) fn message(
     }
     // The whole message is buffered: whatever fails from here on fails it alone.
     let mut heard = Heard::default();
+    if let (Some(conn), Start::Request { version, .. }) = (&proto.conn, start) {
+        if fields.close || (version == 0 && !fields.keep_alive) {
+            conn.close_after(fields.seq.and_then(|t| seq(t).ok()).unwrap_or(0), false);
+        }
+    }
+    let typed = fields.content_type.is_some();
+    let is_request = matches!(start, Start::Request { .. });
     let head = message_head(proto, start, &fields, headers, &mut heard);
     let mut body = src.split_to(total).freeze().split_off(head_len);
-    let (mut msg, failed, body_codec) = head.map_err(|e| heard.fault(e))?;
+    let Read { mut msg, failed, body_codec, accept } = head.map_err(|e| heard.fault(e))?;
     let fault = |e| heard.fault(e);
     if !msg.xfer_pipe.is_empty() {
         body = msg
@@ -78,17 +122,69 @@ pub(super) fn message(
             .unpack(&proto.filters, body, proto.limits.max_frame)
             .map_err(|e| fault(e.into()))?;
     }
-    if failed {
-        msg.status = wire::read_status(&body).map_err(fault)?;
-    } else {
-        msg.body_codec = body_codec;
-        // `curl -d` calls every body a form; no form encoder starts one with these.
-        if msg.body_codec == codec::FORM && matches!(body.first(), Some(b'[' | b'{' | b'"')) {
-            msg.body_codec = codec::JSON;
+    match failed {
+        Some((299, _)) => msg.status = wire::read_status(&body).map_err(fault)?,
+        Some((code, reason)) => msg.status = wire::read_http_error(code, &reason, &body),
+        None => {
+            msg.body_codec = body_codec;
+            // `curl -d` calls every body a form; no form encoder starts one with these.
+            if msg.body_codec == codec::FORM && matches!(body.first(), Some(b'[' | b'{' | b'"')) {
+                msg.body_codec = codec::JSON;
+            }
+            if is_request {
+                body = query_body(&mut msg, body, typed);
+                reply_codec(&mut msg, accept);
+            }
+            msg.body = body;
         }
-        msg.body = body;
     }
     Ok(Some(msg))
+}
+
+/// A request without a body or `Content-Type` (`GET /math/add?a=1&b=2`): its query is the
+/// body, in the form codec, so the handler's argument is built from it.
+fn query_body(msg: &mut Message, body: Bytes, typed: bool) -> Bytes {
+    match msg.raw_query() {
+        Some(query) if body.is_empty() && !typed && !query.is_empty() => {
+            let body = Bytes::copy_from_slice(query.as_bytes());
+            msg.body_codec = codec::FORM;
+            body
+        }
+        _ => body,
+    }
+}
+
+/// Picks the reply codec of a request that does not name one in `X-Accept-Body-Codec`: the
+/// one its `Accept` asks for, else JSON for a form (few replies can be written as a form;
+/// an HTTP client wants JSON), else the runtime's rule (the call's own codec).
+fn reply_codec(msg: &mut Message, accept: Option<u8>) {
+    if msg.meta.get(ACCEPT_BODY_CODEC).is_some() {
+        return;
+    }
+    let form = (msg.body_codec == codec::FORM).then_some(codec::JSON);
+    if let Some(codec) = accept.or(form) {
+        msg.meta.add(ACCEPT_BODY_CODEC, codec.to_string());
+    }
+}
+
+/// A request whose `Content-Length` is over the limit, on a server connection: it is
+/// answered 413 without reading its body, and the connection closes after the answer
+/// (nothing more is read from it). Elsewhere the stream cannot be read on.
+fn too_large(
+    proto: &HttpProto,
+    is_request: bool,
+    seq: i32,
+    src: &mut BytesMut,
+    error: ProtoError,
+) -> ProtoError {
+    let Some(conn) = proto.conn.as_ref().filter(|_| is_request) else { return error };
+    conn.close_after(seq, true);
+    src.clear();
+    ProtoError::BadMessage {
+        seq: Some(seq),
+        mtype: Some(MessageType::Call),
+        error: Box::new(error),
+    }
 }
 
 /// The message a whole head describes, without its body: the message, whether it is an
@@ -99,34 +195,39 @@ fn message_head(
     fields: &Fields<'_>,
     headers: &[Header<'_>],
     heard: &mut Heard,
-) -> Result<(Message, bool, u8), ProtoError> {
+) -> Result<Read, ProtoError> {
     heard.seq = Some(fields.seq.map_or(Ok(0), seq)?);
     // A request is a call whatever its X-Mtype says, and is answered; a response replies.
     let (default, failed) = match start {
-        Start::Request { .. } => (MessageType::Call, false),
-        Start::Response { code } => (MessageType::Reply, code == 299),
+        Start::Request { .. } => (MessageType::Call, None),
+        Start::Response { code, reason } => (
+            MessageType::Reply,
+            (code == 299 || (400..600).contains(&code)).then(|| (code, reason.to_owned())),
+        ),
     };
     heard.mtype = Some(default);
     let seq = heard.seq.unwrap_or_default();
     let mtype = mtype(fields.mtype, default)?;
     let mut msg = match start {
-        Start::Request { target } => {
+        Start::Request { target, .. } => {
             if !matches!(mtype, MessageType::Call | MessageType::AuthCall) {
                 return Err(ProtoError::Malformed(format!(
                     "a request carrying a {}",
                     mtype.name()
                 )));
             }
-            Message::new(mtype, seq, service_method(target)?)
+            let mut msg = Message::new(mtype, seq, service_method(target)?);
+            query_meta(proto, fields, &mut msg)?;
+            msg
         }
-        Start::Response { code } => {
+        Start::Response { code, .. } => {
             if !matches!(mtype, MessageType::Reply | MessageType::AuthReply) {
                 return Err(ProtoError::Malformed(format!(
                     "a response carrying a {}",
                     mtype.name()
                 )));
             }
-            if code != 200 && code != 299 {
+            if code != 200 && failed.is_none() {
                 return Err(unsupported(format!("the HTTP status {code}")));
             }
             Message::new(mtype, seq, "")
@@ -139,7 +240,28 @@ fn message_head(
         msg.meta.add(header.name, value);
     }
     let body_codec = fields.content_type.map_or(codec::NONE, wire::codec_of);
-    Ok((msg, failed, body_codec))
+    let accept = match start {
+        Start::Request { .. } => headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case("Accept"))
+            .and_then(|h| wire::accepted_codec(h.value)),
+        Start::Response { .. } => None,
+    };
+    Ok(Read { msg, failed, body_codec, accept })
+}
+
+/// Adds the pairs of a request's query to its meta, before its headers, as Go's httproto
+/// does (a Go client's `?author=a` is meta `author` to the handler); the query stays on the
+/// service method too, for `CallCtx::query`. It counts against the meta limit.
+fn query_meta(proto: &HttpProto, fields: &Fields<'_>, msg: &mut Message) -> Result<(), ProtoError> {
+    let Some(query) = msg.raw_query().filter(|q| !q.is_empty()) else { return Ok(()) };
+    let len = fields.meta_len + query.len();
+    if len > proto.limits.max_meta {
+        return Err(ProtoError::MetaTooLong { len, max: proto.limits.max_meta });
+    }
+    let pairs = Meta::decode(query.as_bytes()).map_err(ProtoError::BadMeta)?;
+    msg.meta = pairs;
+    Ok(())
 }
 
 /// Parses the head: `None` while it is incomplete and within the limit.
@@ -152,7 +274,8 @@ fn parse<'b, 'h>(
         let mut response = httparse::Response::new(storage);
         match response.parse(src) {
             Ok(httparse::Status::Complete(len)) => {
-                let start = Start::Response { code: response.code.unwrap_or_default() };
+                let code = response.code.unwrap_or_default();
+                let start = Start::Response { code, reason: response.reason.unwrap_or_default() };
                 Ok(Some(Head { start, len, headers: &*response.headers }))
             }
             Ok(httparse::Status::Partial) => Ok(None),
@@ -162,7 +285,8 @@ fn parse<'b, 'h>(
         let mut request = httparse::Request::new(storage);
         match request.parse(src) {
             Ok(httparse::Status::Complete(len)) => {
-                let start = Start::Request { target: request.path.unwrap_or_default() };
+                let target = request.path.unwrap_or_default();
+                let start = Start::Request { target, version: request.version.unwrap_or(1) };
                 Ok(Some(Head { start, len, headers: &*request.headers }))
             }
             Ok(httparse::Status::Partial) => Ok(None),
@@ -191,6 +315,11 @@ fn fields<'b>(proto: &HttpProto, headers: &[Header<'b>]) -> Result<Fields<'b>, P
                 len += wire::line_len(header.name, header.value);
                 continue;
             }
+            Some(Framing::Connection) => {
+                fields.close |= wire::has_token(header.value, "close");
+                fields.keep_alive |= wire::has_token(header.value, "keep-alive");
+                continue;
+            }
             Some(Framing::TransferEncoding) => {
                 let value = String::from_utf8_lossy(header.value);
                 return Err(unsupported(format!("Transfer-Encoding {value:?}")));
@@ -212,6 +341,7 @@ fn fields<'b>(proto: &HttpProto, headers: &[Header<'b>]) -> Result<Fields<'b>, P
     if len > proto.limits.max_meta {
         return Err(ProtoError::MetaTooLong { len, max: proto.limits.max_meta });
     }
+    fields.meta_len = len;
     Ok(fields)
 }
 

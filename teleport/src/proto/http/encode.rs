@@ -10,12 +10,13 @@ use crate::message::{Message, MessageType, split_query};
 use crate::proto::ProtoError;
 use crate::xfer::XferFilter;
 
-/// Appends `msg` as HTTP. On error the caller truncates what was appended.
+/// Appends `msg` as HTTP; returns whether it is the last reply of its connection. On error
+/// the caller truncates what was appended.
 pub(super) fn message(
     proto: &HttpProto,
     msg: &Message,
     dst: &mut BytesMut,
-) -> Result<(), ProtoError> {
+) -> Result<bool, ProtoError> {
     let max_frame = proto.limits.max_frame;
     let too_large = |len: usize| ProtoError::FrameTooLarge { len: len as u64, max: max_frame };
     let request = match msg.mtype {
@@ -25,6 +26,10 @@ pub(super) fn message(
     };
     let filter = filter(proto, msg)?;
     let failed = !request && !msg.status.is_ok();
+    let closing = match (&proto.conn, request) {
+        (Some(conn), false) => conn.closing_reply(msg.seq),
+        _ => None,
+    };
     let (body, content_type) = if failed {
         let mut json = BytesMut::new();
         wire::put_status(&msg.status, &mut json)?;
@@ -49,14 +54,19 @@ pub(super) fn message(
     let host = if request {
         start_request(msg, dst)?
     } else {
-        dst.put_slice(if failed {
-            b"HTTP/1.1 299 Business Error\r\n"
-        } else {
-            b"HTTP/1.1 200 OK\r\n"
-        });
+        let (code, reason) = match closing {
+            _ if !failed => (200, "OK"),
+            Some(true) => (413, "Content Too Large"),
+            _ if proto.status_codes => wire::http_status(msg.status.code()),
+            _ => (299, "Business Error"),
+        };
+        status_line(dst, code, reason);
         None
     };
     // Go's order: its headers sorted by name.
+    if closing.is_some() {
+        header(dst, Framing::Connection.name(), "close");
+    }
     if filter.is_some_and(|f| f.name() == "gzip") {
         header(dst, Framing::ContentEncoding.name(), "gzip");
     }
@@ -78,7 +88,13 @@ pub(super) fn message(
         return Err(ProtoError::HeadTooLarge { max: proto.max_head() });
     }
     dst.put_slice(&body);
-    Ok(())
+    Ok(closing.is_some())
+}
+
+/// Writes the status line of a response.
+fn status_line(dst: &mut BytesMut, code: u16, reason: &str) {
+    // Writing to a BytesMut cannot fail: it grows.
+    let _ = write!(dst, "HTTP/1.1 {code} {reason}\r\n");
 }
 
 /// The one filter of the message's pipe, if any.

@@ -24,7 +24,8 @@ fn reply(seq: i32, codec: u8, body: &'static [u8]) -> Message {
     msg
 }
 
-/// The request of Go's httproto README, as Go's client writes it.
+/// The request of Go's httproto README, as Go's client writes it: its query becomes meta,
+/// before the headers, as Go's server reads it.
 #[test]
 fn reads_gos_request() {
     let wire = b"POST /home/test?peer_id=110 HTTP/1.1\r\nAccept-Encoding: gzip\r\n\
@@ -34,6 +35,7 @@ fn reads_gos_request() {
     let msg = decoded(wire).unwrap().unwrap();
     let mut want = Message::new(MessageType::Call, 1, "/home/test?peer_id=110");
     want.meta = Meta::from_iter([
+        ("peer_id", "110"),
         ("Accept-Encoding", "gzip"),
         ("Host", "localhost:9090"),
         ("User-Agent", "erpc-httproto/1.1"),
@@ -62,6 +64,14 @@ fn writes_gos_responses() {
     assert_eq!(decoded(want).unwrap(), Some(failed));
 }
 
+/// What a call becomes once read: its query pairs are meta too.
+fn read_back(mut msg: Message) -> Message {
+    let mut meta = msg.query().unwrap();
+    meta.extend_from(&msg.meta);
+    msg.meta = meta;
+    msg
+}
+
 fn call() -> Message {
     let mut msg = Message::new(MessageType::Call, -7, "/数学/a b?x=1&y=é+f");
     msg.meta = Meta::from_iter([("Author", "a\tb é"), ("k", ""), ("k", "2")]);
@@ -76,7 +86,9 @@ fn calls_round_trip_with_meta_and_query() {
     let wire = encoded(&msg);
     let text = String::from_utf8_lossy(&wire);
     assert!(text.starts_with("POST /%E6%95%B0%E5%AD%A6/a%20b?x=1&y=é+f HTTP/1.1\r\n"), "{text}");
-    assert_eq!(decoded(&wire).unwrap(), Some(msg));
+    let back = decoded(&wire).unwrap().unwrap();
+    assert_eq!(back.meta.get("y"), Some("é f"));
+    assert_eq!(back, read_back(msg));
 }
 
 #[cfg(feature = "gzip")]
@@ -89,12 +101,12 @@ fn gzip_is_a_content_encoding() {
     assert!(text.contains("Content-Encoding: gzip\r\n"), "{text}");
     assert!(text.contains("X-Content-Encoding: gzip\r\n"), "{text}");
     assert!(wire.len() < 1000);
-    assert_eq!(decoded(&wire).unwrap(), Some(msg.clone()));
+    assert_eq!(decoded(&wire).unwrap(), Some(read_back(msg.clone())));
     // What an HTTP client sends: Content-Encoding alone.
     let line = b"X-Content-Encoding: gzip\r\n";
     let at = wire.windows(line.len()).position(|w| w == line).unwrap();
     let plain = [&wire[..at], &wire[at + line.len()..]].concat();
-    assert_eq!(decoded(&plain).unwrap(), Some(msg));
+    assert_eq!(decoded(&plain).unwrap(), Some(read_back(msg)));
 }
 
 #[test]
@@ -204,4 +216,102 @@ fn limits_hold_both_ways() {
     assert_eq!(proto.decode(&mut BytesMut::from(head.as_bytes())), Err(err.clone()));
     let msg = Message::new(MessageType::Call, 1, format!("/{}", "a".repeat(5000)));
     assert_eq!(proto.encode(&msg, &mut BytesMut::new()), Err(err));
+}
+
+fn failed(seq: i32, status: Status) -> Message {
+    let mut msg = Message::new(MessageType::Reply, seq, "");
+    msg.status = status;
+    msg
+}
+
+#[test]
+fn status_codes_are_an_option_and_read_either_way() {
+    let proto = HttpProto::default().http_status_codes(true);
+    let mut dst = BytesMut::new();
+    proto.encode(&failed(4, Status::new(404, "Not Found")), &mut dst).unwrap();
+    let text = String::from_utf8(dst.to_vec()).unwrap();
+    assert!(text.starts_with("HTTP/1.1 404 Not Found\r\n"), "{text}");
+    assert!(text.ends_with(r#"{"code":404,"msg":"Not Found","cause":""}"#), "{text}");
+    assert_eq!(decoded(text.as_bytes()).unwrap(), Some(failed(4, Status::new(404, "Not Found"))));
+    for (code, line) in [(408, "504 Gateway Timeout"), (1001, "500 Internal Server Error")] {
+        let wire = {
+            let mut dst = BytesMut::new();
+            proto.encode(&failed(1, Status::new(code, "x")), &mut dst).unwrap();
+            String::from_utf8(dst.to_vec()).unwrap()
+        };
+        assert!(wire.starts_with(&format!("HTTP/1.1 {line}\r\n")), "{wire}");
+        assert_eq!(decoded(wire.as_bytes()).unwrap().unwrap().status, Status::new(code, "x"));
+    }
+    // Without the option, Go's 299; a plain HTTP error reads as its code and reason.
+    let go = encoded(&failed(1, Status::new(404, "")));
+    assert!(go.starts_with(b"HTTP/1.1 299 Business Error\r\n"));
+    let plain = decoded(b"HTTP/1.1 503 Busy\r\nContent-Length: 4\r\n\r\nbusy").unwrap().unwrap();
+    assert_eq!(plain.status, Status::new(503, "Busy"));
+}
+
+#[test]
+fn a_bodyless_request_takes_its_argument_from_the_query() {
+    let msg = decoded(b"GET /sum?a=1&b=%32 HTTP/1.1\r\nHost: h\r\n\r\n").unwrap().unwrap();
+    assert_eq!((msg.body_codec, &msg.body[..]), (b'f', &b"a=1&b=%32"[..]));
+    assert_eq!((msg.meta.get("b"), msg.meta.get("X-Accept-Body-Codec")), (Some("2"), Some("106")));
+    let msg =
+        decoded(b"GET /sum?a=1 HTTP/1.1\r\nAccept: text/plain, */*\r\n\r\n").unwrap().unwrap();
+    assert_eq!(msg.meta.get("X-Accept-Body-Codec"), Some("115"));
+    let msg = decoded(b"GET /sum HTTP/1.1\r\n\r\n").unwrap().unwrap();
+    assert_eq!((msg.body_codec, msg.body.len(), msg.meta.len()), (0, 0, 0));
+    let typed =
+        b"POST /sum?a=1 HTTP/1.1\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi";
+    let msg = decoded(typed).unwrap().unwrap();
+    assert_eq!((msg.body_codec, &msg.body[..]), (b's', &b"hi"[..]));
+    assert_eq!(msg.meta.get("X-Accept-Body-Codec"), None);
+}
+
+#[test]
+fn a_closing_request_is_the_last_one_read() {
+    let (proto, conn) = HttpProto::default().http_status_codes(true).for_connection();
+    let mut src = BytesMut::from(
+        &b"POST /a HTTP/1.1\r\nX-Seq: 5\r\nConnection: close\r\n\r\nGET /b HTTP/1.1\r\n\r\n"[..],
+    );
+    assert_eq!(proto.decode(&mut src).unwrap().unwrap().seq, 5);
+    assert_eq!(proto.decode(&mut src), Ok(None));
+    assert!(src.is_empty());
+    let mut dst = BytesMut::new();
+    proto.encode(&reply(5, b'j', b"1"), &mut dst).unwrap();
+    let text = String::from_utf8(dst.to_vec()).unwrap();
+    assert!(text.starts_with("HTTP/1.1 200 OK\r\nConnection: close\r\n"), "{text}");
+    assert!(!conn.done_at(dst.len() as u64 - 1) && conn.done_at(dst.len() as u64));
+
+    // HTTP/1.0 closes unless it asks to keep the connection alive.
+    let (proto, conn) = HttpProto::default().for_connection();
+    let mut src = BytesMut::from(&b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"[..]);
+    proto.decode(&mut src).unwrap().unwrap();
+    proto.encode(&reply(0, b'j', b"1"), &mut BytesMut::new()).unwrap();
+    assert!(!conn.done_at(u64::MAX));
+    proto.decode(&mut BytesMut::from(&b"GET / HTTP/1.0\r\n\r\n"[..])).unwrap().unwrap();
+    proto.encode(&reply(0, b'j', b"1"), &mut BytesMut::new()).unwrap();
+    assert!(conn.done_at(u64::MAX));
+}
+
+#[test]
+fn a_body_over_the_limit_is_answered_413_unread() {
+    let limits = Limits { max_frame: 100, max_meta: 1024 };
+    let (proto, conn) = HttpProto::new(limits, Default::default()).for_connection();
+    let mut src =
+        BytesMut::from(&b"POST /a HTTP/1.1\r\nX-Seq: 3\r\nContent-Length: 101\r\n\r\nxx"[..]);
+    let err = proto.decode(&mut src).unwrap_err();
+    let ProtoError::BadMessage { seq: Some(3), mtype: Some(MessageType::Call), error } = err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(*error, ProtoError::FrameTooLarge { len: 101, max: 100 });
+    assert!(src.is_empty());
+    let mut dst = BytesMut::new();
+    proto.encode(&failed(3, Status::new(400, "bad message")), &mut dst).unwrap();
+    let text = String::from_utf8(dst.to_vec()).unwrap();
+    assert!(text.starts_with("HTTP/1.1 413 Content Too Large\r\nConnection: close\r\n"), "{text}");
+    assert!(conn.done_at(dst.len() as u64));
+    // Without a connection's state (a client, or a protocol value shared by connections),
+    // the stream cannot be read on.
+    let shared = HttpProto::new(limits, Default::default());
+    let mut src = BytesMut::from(&b"POST /a HTTP/1.1\r\nContent-Length: 101\r\n\r\n"[..]);
+    assert_eq!(shared.decode(&mut src), Err(ProtoError::FrameTooLarge { len: 101, max: 100 }));
 }

@@ -53,10 +53,12 @@ pub(super) enum Framing {
     XContentEncoding,
     XMtype,
     XSeq,
+    Connection,
 }
 
 impl Framing {
-    const ALL: [(Framing, &'static str); 7] = [
+    const ALL: [(Framing, &'static str); 8] = [
+        (Framing::Connection, "Connection"),
         (Framing::ContentLength, "Content-Length"),
         (Framing::ContentType, "Content-Type"),
         (Framing::ContentEncoding, "Content-Encoding"),
@@ -74,6 +76,58 @@ impl Framing {
     /// The name as written.
     pub(super) fn name(self) -> &'static str {
         Self::ALL.iter().find(|(f, _)| *f == self).map_or("", |(_, n)| n)
+    }
+}
+
+/// The body codec a request's `Accept` asks for: the first media type of its list that has
+/// a codec (parameters and weights ignored); `None` when none has, or for `*/*`.
+pub(super) fn accepted_codec(accept: &[u8]) -> Option<u8> {
+    accept.split(|&b| b == b',').map(codec_of).find(|&id| id != codec::NONE)
+}
+
+/// Whether a comma-separated header value holds `token`, in any case.
+pub(super) fn has_token(value: &[u8], token: &str) -> bool {
+    value.split(|&b| b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
+}
+
+/// The HTTP status line that answers an error status when HTTP status codes are on.
+///
+/// A code that is an HTTP error code (400 to 599) is answered as itself, but for 408 (the
+/// handler ran out of time: the request itself arrived whole) which is 504 Gateway
+/// Timeout. 102 Connection Closed and 105 Dial Failed (an upstream a handler or the proxy
+/// needed) are 502 Bad Gateway; every other code (custom business codes above 1000, 1,
+/// -1, 104) is 500 Internal Server Error.
+pub(super) fn http_status(code: Code) -> (u16, &'static str) {
+    let http = match code {
+        408 => 504,
+        102 | 105 => 502,
+        400..=599 => code as u16,
+        _ => 500,
+    };
+    (http, reason(http))
+}
+
+/// The reason phrase of an HTTP status code this protocol writes.
+fn reason(http: u16) -> &'static str {
+    match http {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        413 => "Content Too Large",
+        422 => "Unprocessable Content",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        508 => "Loop Detected",
+        _ if http < 500 => "Client Error",
+        _ => "Server Error",
     }
 }
 
@@ -130,6 +184,15 @@ pub(super) fn read_status(json: &[u8]) -> Result<Status, ProtoError> {
     }
     let status = Status::new(fields.code, fields.msg);
     Ok(if fields.cause.is_empty() { status } else { status.cause(fields.cause) })
+}
+
+/// Reads the status of a 4xx or 5xx reply (HTTP status codes on): the status JSON when the
+/// body is one, else the HTTP code with its reason phrase, as any HTTP server may answer.
+pub(super) fn read_http_error(code: u16, reason: &str, body: &[u8]) -> Status {
+    match read_status(body) {
+        Ok(status) => status,
+        Err(_) => Status::new(Code::from(code), reason),
+    }
 }
 
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
@@ -209,6 +272,27 @@ mod tests {
         assert_eq!(codec_of(b"text/plain;charset=utf-8"), b's');
         assert_eq!(codec_of(b"application/octet-stream"), 0);
         assert_eq!(codec_of(b""), 0);
+    }
+
+    #[test]
+    fn accept_and_connection_tokens() {
+        assert_eq!(accepted_codec(b"text/html, application/json;q=0.9"), Some(b'j'));
+        assert_eq!(accepted_codec(b"*/*"), None);
+        assert_eq!(accepted_codec(b""), None);
+        assert!(has_token(b"keep-alive, Close", "close"));
+        assert!(!has_token(b"closed", "close"));
+    }
+
+    #[test]
+    fn error_codes_map_to_http() {
+        assert_eq!(http_status(404), (404, "Not Found"));
+        assert_eq!(http_status(408), (504, "Gateway Timeout"));
+        assert_eq!(http_status(503), (503, "Service Unavailable"));
+        assert_eq!(http_status(105), (502, "Bad Gateway"));
+        assert_eq!(http_status(1001), (500, "Internal Server Error"));
+        assert_eq!(http_status(-1), (500, "Internal Server Error"));
+        assert_eq!(http_status(418), (418, "Client Error"));
+        assert_eq!(read_http_error(404, "Not Found", b"<html>"), Status::new(404, "Not Found"));
     }
 
     #[test]
