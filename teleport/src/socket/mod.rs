@@ -5,6 +5,8 @@
 mod budget;
 mod pending;
 mod running;
+#[cfg(test)]
+mod tests;
 mod writer;
 
 use std::future::Future;
@@ -49,9 +51,26 @@ impl SendError {
     }
 }
 
+/// The most bytes a cork holds back: past it, the queue is written at once, cork or not.
+const COALESCE_LIMIT: usize = 64 << 10;
+
+/// Whether frames queued now are written at once or held back to go out together.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cork {
+    /// A frame queued on an idle connection is written at once by its sender.
+    Open,
+    /// The read loop is handling the frames of one read: what they produce stays queued
+    /// until the end of the pass, then goes out in one write.
+    Held,
+    /// The pass is over but it woke tasks that are about to send (callers whose replies it
+    /// delivered): the writer task lets them run, then writes everything in one write.
+    FlushAfterWakeups,
+}
+
 struct WriteState {
     buf: BytesMut,
     closed: bool,
+    cork: Cork,
     /// Someone (the writer task, or a sender writing directly) owns the write half and is
     /// writing; everyone else queues.
     writing: bool,
@@ -148,6 +167,7 @@ impl Socket {
             write: Mutex::new(WriteState {
                 buf: BytesMut::new(),
                 closed: false,
+                cork: Cork::Open,
                 writing: false,
                 held: 0,
                 accounted: 0,
@@ -259,21 +279,71 @@ impl Socket {
         let before = state.buf.len();
         self.proto.encode(msg, &mut state.buf).map_err(SendError::Encode)?;
         let written = state.buf.len() - before;
-        if self.direct_writes && before == 0 && !state.writing {
+        let open = state.cork == Cork::Open;
+        if open && self.direct_writes && before == 0 && !state.writing {
             state.writing = true;
             let frame = state.buf.split();
             drop(state);
             self.write_now(frame);
-        } else {
-            if replaceable {
-                let route = msg.path().to_owned();
-                state.replaceable.push(QueuedPush { route, start: before, len: written });
-            }
-            self.settle(&mut state);
+            return Ok(written);
+        }
+        if replaceable {
+            let route = msg.path().to_owned();
+            state.replaceable.push(QueuedPush { route, start: before, len: written });
+        }
+        self.settle(&mut state);
+        if open {
             drop(state);
             self.write_ready.notify_one();
+        } else if state.buf.len() >= COALESCE_LIMIT {
+            // A batch is bounded: a long pass does not hold back more than this.
+            self.flush(state);
         }
         Ok(written)
+    }
+
+    /// Holds back what is queued from now on until [`uncork`](Self::uncork) or
+    /// [`uncork_after_wakeups`](Self::uncork_after_wakeups): the read loop calls it when one
+    /// read brought several frames, so that their replies go out in one write. Only the
+    /// read loop corks, and it uncorks before anything it awaits.
+    pub(crate) fn cork(&self) {
+        self.write.lock().cork = Cork::Held;
+    }
+
+    /// Writes what was held back, now, in one write.
+    pub(crate) fn uncork(&self) {
+        let mut state = self.write.lock();
+        state.cork = Cork::Open;
+        self.flush(state);
+    }
+
+    /// Hands what is held back to the writer task, which writes it together with what the
+    /// tasks woken meanwhile send once they have run; no timer, only one turn of the
+    /// scheduler.
+    pub(crate) fn uncork_after_wakeups(&self) {
+        self.write.lock().cork = Cork::FlushAfterWakeups;
+        self.write_ready.notify_one();
+    }
+
+    /// Writes the whole queue in one write, at once if nobody else writes and the transport
+    /// allows it; else leaves it to whoever writes (who hands over to the writer task when
+    /// done) or to the writer task.
+    fn flush(&self, mut state: parking_lot::MutexGuard<'_, WriteState>) {
+        if state.buf.is_empty() || state.writing {
+            return;
+        }
+        if !self.direct_writes {
+            drop(state);
+            self.write_ready.notify_one();
+            return;
+        }
+        state.writing = true;
+        let frames = state.buf.split();
+        // Counted against the bound until written, as the writer task does.
+        state.held = frames.len();
+        state.replaceable.clear();
+        drop(state);
+        self.write_now(frames);
     }
 
     /// Brings the peer's budget up to date with this socket's queue.
@@ -317,6 +387,7 @@ impl Socket {
         {
             let mut state = self.write.lock();
             state.buf = BytesMut::new();
+            state.cork = Cork::Open;
             state.held = 0;
             state.replaceable.clear();
             self.settle(&mut state);
