@@ -8,9 +8,9 @@ use std::task::{Context, Poll};
 
 use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
-use super::{OutboundBudget, Socket, spawn_writer};
+use super::{OutboundBudget, PushPolicy, Pushed, Socket, spawn_writer};
 use crate::message::{Message, MessageType};
 use crate::proto::{Proto, RawProto};
 use crate::transport::Addr;
@@ -48,13 +48,35 @@ async fn counted_socket() -> (Arc<Socket>, Arc<AtomicUsize>, TcpStream) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (ours, theirs) = tokio::join!(TcpStream::connect(addr), listener.accept());
-    let ours = ours.unwrap();
+    socket_on(ours.unwrap(), theirs.unwrap().0, 8 << 20)
+}
+
+/// The same over kernel buffers of a few KiB, so that a write soon takes only part of
+/// what it is given; the queue holds `max_outbound` bytes.
+async fn small_socket(max_outbound: usize) -> (Arc<Socket>, Arc<AtomicUsize>, TcpStream) {
+    let listen = TcpSocket::new_v4().unwrap();
+    listen.set_recv_buffer_size(4096).unwrap();
+    listen.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = listen.listen(1).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let ours = TcpSocket::new_v4().unwrap();
+    ours.set_send_buffer_size(4096).unwrap();
+    let (ours, theirs) = tokio::join!(ours.connect(addr), listener.accept());
+    socket_on(ours.unwrap(), theirs.unwrap().0, max_outbound)
+}
+
+fn socket_on(
+    ours: TcpStream,
+    theirs: TcpStream,
+    max_outbound: usize,
+) -> (Arc<Socket>, Arc<AtomicUsize>, TcpStream) {
+    let addr = ours.peer_addr().unwrap();
     ours.set_nodelay(true).unwrap();
     let writes = Arc::new(AtomicUsize::new(0));
     let half = Box::new(Counted { inner: ours, writes: writes.clone() });
     let socket = Socket::new(
         Arc::new(RawProto::default()),
-        8 << 20,
+        max_outbound,
         Arc::new(OutboundBudget::default()),
         half,
         true,
@@ -62,7 +84,7 @@ async fn counted_socket() -> (Arc<Socket>, Arc<AtomicUsize>, TcpStream) {
         #[cfg(unix)]
         None,
     );
-    (socket, writes, theirs.unwrap().0)
+    (socket, writes, theirs)
 }
 
 fn reply(seq: i32) -> Message {
@@ -144,4 +166,45 @@ async fn senders_woken_by_a_pass_join_one_write_by_the_writer() {
     socket.try_send(&reply(11)).unwrap().unwrap();
     assert_eq!(writes.load(Ordering::Relaxed), 2);
     assert_eq!(read_seqs(&mut peer, 1).await, vec![11]);
+}
+
+fn push(seq: i32, route: &str) -> Message {
+    let mut msg = Message::new(MessageType::Push, seq, route);
+    msg.body = bytes::Bytes::from(vec![b's'; 300]);
+    msg
+}
+
+#[tokio::test]
+async fn a_latest_wins_push_is_replaced_whole_behind_bytes_put_back() {
+    let bound = 256 << 10;
+    let (socket, writes, mut peer) = small_socket(bound).await;
+    socket.cork();
+    // Past a batch, the cork flushes; the kernel takes part, the rest goes back to the
+    // front of the queue.
+    let mut seq = 0;
+    while writes.load(Ordering::Relaxed) == 0 {
+        seq += 1;
+        assert!(seq < 1_000, "no write");
+        socket.try_send(&reply(seq)).unwrap().unwrap();
+    }
+    socket.uncork();
+    assert!(socket.queued_bytes() > 0, "the kernel took everything");
+    seq += 1;
+    let first = seq;
+    let pushed = socket.try_push(&push(first, "/state"), PushPolicy::DropOldest);
+    assert!(matches!(pushed, Ok(Pushed::Sent(_))));
+    // Fill the queue to its bound; then the latest state replaces the one queued.
+    while socket.queued_bytes() < bound {
+        seq += 1;
+        socket.try_send(&reply(seq)).unwrap().unwrap();
+    }
+    seq += 1;
+    let latest = seq;
+    let pushed = socket.try_push(&push(latest, "/state"), PushPolicy::DropOldest);
+    assert!(matches!(pushed, Ok(Pushed::Sent(_))));
+    let writer = spawn_writer(socket.clone(), std::time::Duration::from_secs(10), |_| {});
+    socket.set_writer(writer);
+    // Every frame arrives whole and in order, without the replaced push.
+    let want: Vec<i32> = (1..=latest).filter(|&s| s != first).collect();
+    assert_eq!(read_seqs(&mut peer, want.len()).await, want);
 }
