@@ -195,14 +195,13 @@ impl Pass {
     }
 
     /// Ends the cork, before the loop awaits anything: with several callers woken, their
-    /// sends join the queue first (the writer task flushes after they ran); otherwise it is
-    /// written now.
+    /// sends join the queue first (the last of them flushes); otherwise it is written now.
     fn end(&mut self, socket: &Socket) {
         if !self.corked {
             return;
         }
         if self.replies > 1 {
-            socket.uncork_after_wakeups();
+            socket.uncork_after_wakeups(self.replies);
         } else {
             socket.uncork();
         }

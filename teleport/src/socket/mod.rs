@@ -63,7 +63,8 @@ enum Cork {
     /// until the end of the pass, then goes out in one write.
     Held,
     /// The pass is over but it woke tasks that are about to send (callers whose replies it
-    /// delivered): the writer task lets them run, then writes everything in one write.
+    /// delivered): the last of them to send writes everything in one write, or, if some do
+    /// not send, the writer task once they have all had their turn.
     FlushAfterWakeups,
 }
 
@@ -71,6 +72,9 @@ struct WriteState {
     buf: BytesMut,
     closed: bool,
     cork: Cork,
+    /// Sends still expected from the tasks the read loop woke, before the held-back queue is
+    /// written.
+    awaited: usize,
     /// Someone (the writer task, or a sender writing directly) owns the write half and is
     /// writing; everyone else queues.
     writing: bool,
@@ -168,6 +172,7 @@ impl Socket {
                 buf: BytesMut::new(),
                 closed: false,
                 cork: Cork::Open,
+                awaited: 0,
                 writing: false,
                 held: 0,
                 accounted: 0,
@@ -292,9 +297,14 @@ impl Socket {
             state.replaceable.push(QueuedPush { route, start: before, len: written });
         }
         self.settle(&mut state);
+        state.awaited = state.awaited.saturating_sub(1);
         if open {
             drop(state);
             self.write_ready.notify_one();
+        } else if state.cork == Cork::FlushAfterWakeups && state.awaited == 0 {
+            // The last of the woken senders: the batch is complete.
+            state.cork = Cork::Open;
+            self.flush(state);
         } else if state.buf.len() >= COALESCE_LIMIT {
             // A batch is bounded: a long pass does not hold back more than this.
             self.flush(state);
@@ -314,14 +324,20 @@ impl Socket {
     pub(crate) fn uncork(&self) {
         let mut state = self.write.lock();
         state.cork = Cork::Open;
+        state.awaited = 0;
         self.flush(state);
     }
 
-    /// Hands what is held back to the writer task, which writes it together with what the
-    /// tasks woken meanwhile send once they have run; no timer, only one turn of the
-    /// scheduler.
-    pub(crate) fn uncork_after_wakeups(&self) {
-        self.write.lock().cork = Cork::FlushAfterWakeups;
+    /// Keeps what is held back until the `woken` tasks the pass woke have sent (each send
+    /// counts, whoever makes it): the last one writes everything in one write. The writer
+    /// task is the fallback if some never send: it writes once the runtime's ready tasks
+    /// have run. No timer.
+    pub(crate) fn uncork_after_wakeups(&self, woken: usize) {
+        {
+            let mut state = self.write.lock();
+            state.cork = Cork::FlushAfterWakeups;
+            state.awaited += woken;
+        }
         self.write_ready.notify_one();
     }
 
@@ -388,6 +404,7 @@ impl Socket {
             let mut state = self.write.lock();
             state.buf = BytesMut::new();
             state.cork = Cork::Open;
+            state.awaited = 0;
             state.held = 0;
             state.replaceable.clear();
             self.settle(&mut state);

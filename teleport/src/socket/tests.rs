@@ -143,7 +143,7 @@ async fn a_cork_holds_back_a_bounded_batch() {
 }
 
 #[tokio::test]
-async fn senders_woken_by_a_pass_join_one_write_by_the_writer() {
+async fn senders_woken_by_a_pass_join_one_write() {
     let (socket, writes, mut peer) = counted_socket().await;
     let writer = spawn_writer(socket.clone(), std::time::Duration::from_secs(10), |_| {});
     socket.set_writer(writer);
@@ -155,13 +155,13 @@ async fn senders_woken_by_a_pass_join_one_write_by_the_writer() {
             tokio::spawn(async move { socket.send(&reply(seq)).await.unwrap() })
         })
         .collect();
-    socket.uncork_after_wakeups();
+    socket.uncork_after_wakeups(10);
     for sender in senders {
         sender.await.unwrap();
     }
     let seqs = read_seqs(&mut peer, 10).await;
     assert_eq!(seqs, (1..=10).collect::<Vec<_>>());
-    assert_eq!(writes.load(Ordering::Relaxed), 1, "the writer wrote them together");
+    assert_eq!(writes.load(Ordering::Relaxed), 1, "written together by the last of them");
     // Once flushed, a lone frame is written at once again.
     socket.try_send(&reply(11)).unwrap().unwrap();
     assert_eq!(writes.load(Ordering::Relaxed), 2);
@@ -207,4 +207,28 @@ async fn a_latest_wins_push_is_replaced_whole_behind_bytes_put_back() {
     // Every frame arrives whole and in order, without the replaced push.
     let want: Vec<i32> = (1..=latest).filter(|&s| s != first).collect();
     assert_eq!(read_seqs(&mut peer, want.len()).await, want);
+}
+
+#[tokio::test]
+async fn the_writer_flushes_when_woken_senders_do_not_all_send() {
+    let (socket, writes, mut peer) = counted_socket().await;
+    let writer = spawn_writer(socket.clone(), std::time::Duration::from_secs(10), |_| {});
+    socket.set_writer(writer);
+    socket.cork();
+    socket.try_send(&reply(1)).unwrap().unwrap();
+    let senders: Vec<_> = (2..=4)
+        .map(|seq| {
+            let socket = socket.clone();
+            tokio::spawn(async move { socket.send(&reply(seq)).await.unwrap() })
+        })
+        .collect();
+    // Ten callers woken, three of which send: the writer writes once they have run.
+    socket.uncork_after_wakeups(10);
+    for sender in senders {
+        sender.await.unwrap();
+    }
+    assert_eq!(read_seqs(&mut peer, 4).await, vec![1, 2, 3, 4]);
+    assert_eq!(writes.load(Ordering::Relaxed), 1);
+    socket.try_send(&reply(5)).unwrap().unwrap();
+    assert_eq!(writes.load(Ordering::Relaxed), 2, "open again after the writer's flush");
 }

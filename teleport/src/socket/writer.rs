@@ -89,6 +89,7 @@ pub(crate) fn spawn_writer(
                 let mut state = socket.write.lock();
                 if state.cork == Cork::FlushAfterWakeups {
                     state.cork = Cork::Open;
+                    state.awaited = 0;
                 }
             }
             let (frames, closed) = {
