@@ -15,13 +15,16 @@
 # of docs/benchmarks.md and its rows, docs/networks.jsonl; the main table, its chart and rows
 # stay as they are (and a main run keeps that section).
 #
-# Each round of a main run also measures the multiplexed scenario (C = 1000 over 4
-# sessions) and the push scenario (C = 100 and 1000 sessions); SCENARIOS=0 skips them.
+# Each round of a main run also measures the multiplexed scenario (C = MUX_CLIENTS callers
+# over MUX_SESSIONS sessions), each shape right after its pipelined raw ceiling (as many
+# plain sockets, each keeping C / S frames in flight), and the push scenario (C = 100 and
+# 1000 sessions); SCENARIOS=0 skips them.
 #
 # Environment: N (calls per row, default 1000000), RUNS (default 3), CLIENTS (default
 # 100,500,1000), NETWORKS (see above), OUT (output folder, default docs), BENCH_ARGS (more
-# bench-client flags, e.g. "--threads 1"), SCENARIOS (default 1), BENCH_COMMIT (the commit
-# to name when not run from a git checkout).
+# bench-client flags, e.g. "--threads 1"), SCENARIOS (default 1), MUX_CLIENTS (default
+# 100,1000), MUX_SESSIONS (default 4), BENCH_COMMIT (the commit to name when not run from
+# a git checkout).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +39,8 @@ fi
 OUT="${OUT:-docs}"
 BENCH_ARGS="${BENCH_ARGS:-}"
 SCENARIOS="${SCENARIOS:-1}"
+MUX_CLIENTS="${MUX_CLIENTS:-100,1000}"
+MUX_SESSIONS="${MUX_SESSIONS:-4}"
 
 # C = 1000 needs a thousand sockets in each process, plus the runtime's own descriptors.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
@@ -61,9 +66,11 @@ for run in $(seq 1 "$RUNS"); do
         # shellcheck disable=SC2086 # BENCH_ARGS holds several flags
         "$bin/bench-client" -c "$CLIENTS" -n "$N" --compare --json $BENCH_ARGS >>"$rows"
         if [[ "$SCENARIOS" != 0 ]]; then
-            echo "run $run of $RUNS: multiplexed C = 1000 over 4 sessions; pushes to C = 100,1000" >&2
+            echo "run $run of $RUNS: multiplexed C = $MUX_CLIENTS over $MUX_SESSIONS sessions" \
+                "against the pipelined ceiling; pushes to C = 100,1000" >&2
             # shellcheck disable=SC2086
-            "$bin/bench-client" -c 1000 --sessions 4 -n "$N" --json $BENCH_ARGS >>"$rows"
+            "$bin/bench-client" -c "$MUX_CLIENTS" --sessions "$MUX_SESSIONS" -n "$N" --compare \
+                --json $BENCH_ARGS >>"$rows"
             # shellcheck disable=SC2086
             "$bin/bench-client" -c 100,1000 --push -n "$N" --json $BENCH_ARGS >>"$rows"
         fi

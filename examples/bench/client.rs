@@ -43,7 +43,7 @@ use tokio::net::{TcpStream, UnixStream};
 use crate::certs::{CertDir, client_tls};
 use crate::cli::{Args, Codec, Network, runtime};
 use crate::hello::{BenchmarkMessage, PushCounter, Sink, SinkSerde};
-use crate::load::{Body, Caller, Measured, RawConn, Stub};
+use crate::load::{Body, Caller, Measured, RawConn, RawPipe, Stub};
 use crate::measure::status_kib;
 use crate::row::{Kind, Row, Scenario};
 use crate::serve::ServerOptions;
@@ -62,7 +62,8 @@ usage: bench-client [options]
                      self-signed certificate made at startup
   --ca PATH          with -s on tls, quic or wss: the certificate (PEM) to trust
   --threads T        worker threads per process, client and started server (default: cores)
-  --sessions S       multiplexed: the C clients share S sessions
+  --sessions S       multiplexed: the C clients share S sessions; the raw ceiling then
+                     keeps C/S frames in flight on each of S connections (pipelined)
   --push             the server pushes N messages in rounds to every one of C sessions
   --raw              measure the raw ceiling only: the same frames echoed over plain sockets
                      (tcp or unix)
@@ -296,11 +297,18 @@ async fn run_row(options: &Options, kind: Kind, clients: usize) -> Result<Row, B
     let progress = table::progress_bar(per_client * clients as u64, label);
     let addr = target.addr.as_str();
     let (scenario, sessions, measured) = match kind {
-        Kind::Ceiling => (
-            Scenario::Calls,
-            clients,
-            ceiling(options, addr, clients, per_client, pid, &progress).await?,
-        ),
+        Kind::Ceiling => match options.sessions.map(|s| s.min(clients)) {
+            Some(sessions) if sessions < clients => (
+                Scenario::Multiplexed,
+                sessions,
+                pipelined(options, addr, clients, sessions, per_client, pid, &progress).await?,
+            ),
+            _ => (
+                Scenario::Calls,
+                clients,
+                ceiling(options, addr, clients, per_client, pid, &progress).await?,
+            ),
+        },
         Kind::Teleport if options.push => (
             Scenario::Push,
             clients,
@@ -341,6 +349,7 @@ async fn run_row(options: &Options, kind: Kind, clients: usize) -> Result<Row, B
         server_peak_rss_kib,
         server_base_rss_kib: base_rss,
         ratio: None,
+        packets_per_call: measured.segments.map(|s| s as f64 / measured.calls.max(1) as f64),
     })
 }
 
@@ -402,6 +411,31 @@ async fn pushes(
     let measured = push::run(&sessions, &counter, rounds, pid, progress).await?;
     peer.shutdown(Duration::from_secs(1)).await;
     Ok(measured)
+}
+
+/// The pipelined raw ceiling: `clients` frames in flight over `sessions` plain TCP sockets,
+/// each socket keeping its share (the shape of the multiplexed scenario).
+async fn pipelined(
+    options: &Options,
+    addr: &str,
+    clients: usize,
+    sessions: usize,
+    per_client: u64,
+    pid: Option<&str>,
+    progress: &ProgressBar,
+) -> Result<Measured, Box<dyn Error>> {
+    if options.server.network.ceiling() != Network::Tcp {
+        return Err("the pipelined ceiling runs over tcp only".into());
+    }
+    let frame = load::raw_frame(&options.body(), options.server.codec)?;
+    let mut pipes = Vec::with_capacity(sessions);
+    for i in 0..sessions {
+        let depth = clients / sessions + usize::from(i < clients % sessions);
+        let stream = TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        pipes.push(RawPipe::new(stream, frame.clone(), depth));
+    }
+    Ok(load::run_workers(pipes, per_client, pid, progress).await)
 }
 
 /// The raw ceiling: one plain socket per client.

@@ -1,6 +1,8 @@
 //! The call scenarios: C clients, each with a connection (or a share of one), 5 warm-up
-//! calls, then N/C sequential calls timed one by one.
+//! calls, then N/C sequential calls timed one by one; and the pipelined raw ceiling, where
+//! one connection keeps D frames in flight.
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,7 +16,7 @@ use tokio::sync::Barrier;
 
 use crate::cli::Codec;
 use crate::hello::{BenchmarkMessage, HelloClient, HelloSerdeClient};
-use crate::measure::{Latencies, cpu_seconds};
+use crate::measure::{Latencies, cpu_seconds, tcp_out_segments};
 
 /// Warm-up calls per client, not timed.
 pub(crate) const WARMUP_CALLS: usize = 5;
@@ -96,6 +98,78 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Caller for RawConn<S> {
     }
 }
 
+/// A pipelined raw ceiling connection: it keeps `depth` frames in flight, and after each
+/// read writes as many frames as came back, in one write. This is what the socket allows
+/// for a multiplexed session with `depth` callers.
+pub(crate) struct RawPipe<S> {
+    stream: S,
+    frame: Bytes,
+    /// `depth` copies of the frame, to write k of them at once.
+    batch: Bytes,
+    depth: usize,
+    buf: BytesMut,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> RawPipe<S> {
+    /// A connection keeping `depth` copies of `frame` in flight on `stream`.
+    pub(crate) fn new(stream: S, frame: Bytes, depth: usize) -> Self {
+        let depth = depth.max(1);
+        let batch = frame.repeat(depth).into();
+        RawPipe { stream, frame, batch, depth, buf: BytesMut::with_capacity(64 << 10) }
+    }
+
+    /// Sends `calls` frames, at most `depth` in flight, and reads them back; each latency
+    /// (ns) goes to `nanos` when given. Returns the frames that did not come back right.
+    async fn pipeline(&mut self, calls: u64, mut nanos: Option<&mut Vec<u64>>) -> u64 {
+        let len = self.frame.len();
+        let mut sent_at = VecDeque::with_capacity(self.depth);
+        let (mut sent, mut done, mut wrong) = (0u64, 0u64, 0u64);
+        let mut send = (self.depth as u64).min(calls);
+        while done < calls {
+            if send > 0 {
+                if self.stream.write_all(&self.batch[..send as usize * len]).await.is_err() {
+                    break;
+                }
+                let now = Instant::now();
+                sent_at.extend(std::iter::repeat_n(now, send as usize));
+                sent += send;
+            }
+            if self.buf.capacity() - self.buf.len() < len {
+                self.buf.reserve(64 << 10);
+            }
+            match self.stream.read_buf(&mut self.buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            let mut back = 0;
+            while self.buf.len() >= len {
+                wrong += u64::from(self.buf[..len] != self.frame[..]);
+                self.buf.advance(len);
+                let at = sent_at.pop_front().unwrap_or_else(Instant::now);
+                if let Some(nanos) = nanos.as_deref_mut() {
+                    nanos.push(at.elapsed().as_nanos() as u64);
+                }
+                back += 1;
+            }
+            done += back;
+            send = back.min(calls - sent);
+        }
+        wrong + (calls - done)
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Worker for RawPipe<S> {
+    async fn work(mut self, rounds: u64, gates: Gates, progress: ProgressBar) -> (Vec<u64>, u64) {
+        let depth = self.depth as u64;
+        let mut failed = self.pipeline(WARMUP_CALLS as u64 * depth, None).await;
+        gates.pass().await;
+        let mut nanos = Vec::with_capacity((rounds * depth) as usize);
+        failed += self.pipeline(rounds * depth, Some(&mut nanos)).await;
+        progress.inc(rounds * depth);
+        (nanos, failed)
+    }
+}
+
 /// The frame the raw ceiling echoes: a `Hello.Say` call with the message in `codec`,
 /// encoded once by teleport's raw protocol, exactly as teleport writes it.
 pub(crate) fn raw_frame(body: &Body, codec: Codec) -> Result<Bytes, Box<dyn std::error::Error>> {
@@ -133,6 +207,8 @@ pub(crate) struct Measured {
     pub(crate) client_cpu_s: f64,
     /// CPU seconds of the server over the timed phase.
     pub(crate) server_cpu_s: Option<f64>,
+    /// TCP segments the machine sent over the timed phase.
+    pub(crate) segments: Option<u64>,
 }
 
 /// CPU seconds of this process and of the server, read together.
@@ -149,6 +225,55 @@ pub(crate) fn cpu_spent(
     (after.0 - before.0, server)
 }
 
+/// What a client of a run does: warm up, pass the gates with the others, make its timed
+/// calls.
+pub(crate) trait Worker: Send + 'static {
+    /// Runs `rounds` timed rounds after the warm-up; the latency of each timed call (ns) and
+    /// the number of failed calls, warm-up included.
+    fn work(
+        self,
+        rounds: u64,
+        gates: Gates,
+        progress: ProgressBar,
+    ) -> impl Future<Output = (Vec<u64>, u64)> + Send;
+}
+
+/// The two barriers of a run: every client warmed up, then the clock started.
+#[derive(Clone)]
+pub(crate) struct Gates {
+    ready: Arc<Barrier>,
+    start: Arc<Barrier>,
+}
+
+impl Gates {
+    fn new(clients: usize) -> Self {
+        Gates {
+            ready: Arc::new(Barrier::new(clients + 1)),
+            start: Arc::new(Barrier::new(clients + 1)),
+        }
+    }
+
+    /// Waits until every client is warm and the clock has started.
+    pub(crate) async fn pass(&self) {
+        self.ready.wait().await;
+        self.start.wait().await;
+    }
+}
+
+/// A [`Caller`] making its calls one after the other.
+struct Sequential<C>(C);
+
+impl<C: Caller> Worker for Sequential<C> {
+    fn work(
+        self,
+        calls: u64,
+        gates: Gates,
+        progress: ProgressBar,
+    ) -> impl Future<Output = (Vec<u64>, u64)> + Send {
+        client(self.0, calls, gates, progress)
+    }
+}
+
 /// Runs every caller for `per_client` timed calls after its warm-up, all starting together.
 pub(crate) async fn run<C: Caller>(
     callers: Vec<C>,
@@ -156,20 +281,28 @@ pub(crate) async fn run<C: Caller>(
     server_pid: Option<&str>,
     progress: &ProgressBar,
 ) -> Measured {
-    let ready = Arc::new(Barrier::new(callers.len() + 1));
-    let start = Arc::new(Barrier::new(callers.len() + 1));
-    let tasks: Vec<_> = callers
+    let workers = callers.into_iter().map(Sequential).collect();
+    run_workers(workers, per_client, server_pid, progress).await
+}
+
+/// Runs every worker for `rounds` timed rounds after its warm-up, all starting together.
+pub(crate) async fn run_workers<W: Worker>(
+    workers: Vec<W>,
+    rounds: u64,
+    server_pid: Option<&str>,
+    progress: &ProgressBar,
+) -> Measured {
+    let gates = Gates::new(workers.len());
+    let tasks: Vec<_> = workers
         .into_iter()
-        .map(|caller| {
-            let (ready, start, progress) = (ready.clone(), start.clone(), progress.clone());
-            tokio::spawn(client(caller, per_client, ready, start, progress))
-        })
+        .map(|worker| tokio::spawn(worker.work(rounds, gates.clone(), progress.clone())))
         .collect();
-    ready.wait().await;
+    gates.ready.wait().await;
     let cpu_before = cpu_now(server_pid);
+    let segments_before = tcp_out_segments();
     let started = Instant::now();
-    start.wait().await;
-    let mut nanos = Vec::with_capacity(per_client as usize * tasks.len());
+    gates.start.wait().await;
+    let mut nanos = Vec::new();
     let mut failed = 0;
     for task in tasks {
         let (mut times, fails) = task.await.expect("a client task panicked");
@@ -177,6 +310,7 @@ pub(crate) async fn run<C: Caller>(
         failed += fails;
     }
     let wall = started.elapsed();
+    let segments = tcp_out_segments().zip(segments_before).map(|(after, before)| after - before);
     let (client_cpu_s, server_cpu_s) = cpu_spent(cpu_before, cpu_now(server_pid));
     Measured {
         calls: nanos.len() as u64,
@@ -185,6 +319,7 @@ pub(crate) async fn run<C: Caller>(
         wall,
         client_cpu_s,
         server_cpu_s,
+        segments,
     }
 }
 
@@ -193,16 +328,14 @@ pub(crate) async fn run<C: Caller>(
 async fn client(
     mut caller: impl Caller,
     calls: u64,
-    ready: Arc<Barrier>,
-    start: Arc<Barrier>,
+    gates: Gates,
     progress: ProgressBar,
 ) -> (Vec<u64>, u64) {
     let mut failed = 0;
     for _ in 0..WARMUP_CALLS {
         failed += u64::from(!caller.call().await);
     }
-    ready.wait().await;
-    start.wait().await;
+    gates.pass().await;
     let mut nanos = Vec::with_capacity(calls as usize);
     for done in 1..=calls {
         let sent = Instant::now();

@@ -23,6 +23,17 @@ pub(crate) fn status_kib(pid: &str, key: &str) -> Option<u64> {
     line.trim().trim_end_matches("kB").trim().parse().ok()
 }
 
+/// TCP segments sent by this machine so far (`OutSegs` of `/proc/net/snmp`); `None` if it
+/// cannot be read. Over loopback both directions count, and so does any other TCP traffic
+/// of the machine meanwhile.
+pub(crate) fn tcp_out_segments() -> Option<u64> {
+    let snmp = std::fs::read_to_string("/proc/net/snmp").ok()?;
+    let mut tcp = snmp.lines().filter(|line| line.starts_with("Tcp:"));
+    let (names, values) = (tcp.next()?, tcp.next()?);
+    let at = names.split_whitespace().position(|name| name == "OutSegs")?;
+    values.split_whitespace().nth(at)?.parse().ok()
+}
+
 /// Latencies of a run, summarised in milliseconds.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Latencies {

@@ -80,5 +80,6 @@ pub(crate) async fn run(
         wall,
         client_cpu_s,
         server_cpu_s,
+        segments: None,
     })
 }

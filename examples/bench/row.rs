@@ -29,7 +29,8 @@ impl Kind {
 pub(crate) enum Scenario {
     /// Each client calls on its own session.
     Calls,
-    /// The clients share fewer sessions than there are clients.
+    /// The clients share fewer sessions than there are clients; for the ceiling, each
+    /// connection keeps its share of the clients' frames in flight (pipelined).
     Multiplexed,
     /// The server pushes to every session; the figures count pushes received.
     Push,
@@ -84,6 +85,10 @@ pub(crate) struct Row {
     pub(crate) server_base_rss_kib: Option<u64>,
     /// Throughput divided by that of the ceiling run just before, in the same invocation.
     pub(crate) ratio: Option<f64>,
+    /// TCP segments sent on this machine per call over the timed phase (loopback: both
+    /// directions); absent off TCP or when `/proc/net/snmp` cannot be read.
+    #[serde(default)]
+    pub(crate) packets_per_call: Option<f64>,
 }
 
 impl Row {

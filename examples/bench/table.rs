@@ -10,8 +10,8 @@ use crate::row::{Kind, Row, Scenario};
 
 /// The table's header, BENCH.md's columns first.
 const HEADER: &str = "\
-| kind | clients | sessions | mean (ms) | median (ms) | max (ms) | min (ms) | p99 (ms) | p99.9 (ms) | throughput (/s) | vs ceiling | CPU s/100k srv+cli | srv peak RSS (MiB) | failed |
-|---|---|---|---|---|---|---|---|---|---|---|---|---|---|";
+| kind | clients | sessions | mean (ms) | median (ms) | max (ms) | min (ms) | p99 (ms) | p99.9 (ms) | throughput (/s) | vs ceiling | CPU s/100k srv+cli | srv peak RSS (MiB) | packets/call | failed |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|";
 
 /// Prints rows as they are measured.
 pub(crate) struct Table {
@@ -92,6 +92,7 @@ fn line(row: &Row, named: bool) -> String {
     };
     let mut kind = match row.scenario {
         Scenario::Calls => row.kind.label().to_owned(),
+        Scenario::Multiplexed if row.kind == Kind::Ceiling => "raw pipelined ceiling".to_owned(),
         Scenario::Multiplexed => format!("{} multiplexed", row.kind.label()),
         Scenario::Push => format!("{} push", row.kind.label()),
     };
@@ -99,7 +100,7 @@ fn line(row: &Row, named: bool) -> String {
         kind.push_str(&format!(" ({})", row.network));
     }
     format!(
-        "| {kind} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} | {ratio} | {cpu} | {rss} | {} |",
+        "| {kind} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} | {ratio} | {cpu} | {rss} | {} | {} |",
         row.clients,
         row.sessions,
         ms(row.mean_ms),
@@ -109,6 +110,7 @@ fn line(row: &Row, named: bool) -> String {
         ms(row.p99_ms),
         ms(row.p999_ms),
         row.throughput,
+        row.packets_per_call.map_or_else(|| "-".to_owned(), |p| format!("{p:.2}")),
         row.failed,
     )
 }

@@ -5,6 +5,8 @@
 mod budget;
 mod pending;
 mod running;
+#[cfg(test)]
+mod tests;
 mod writer;
 
 use std::future::Future;
@@ -49,9 +51,30 @@ impl SendError {
     }
 }
 
+/// The most bytes a cork holds back: past it, the queue is written at once, cork or not.
+const COALESCE_LIMIT: usize = 64 << 10;
+
+/// Whether frames queued now are written at once or held back to go out together.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cork {
+    /// A frame queued on an idle connection is written at once by its sender.
+    Open,
+    /// The read loop is handling the frames of one read: what they produce stays queued
+    /// until the end of the pass, then goes out in one write.
+    Held,
+    /// The pass is over but it woke tasks that are about to send (callers whose replies it
+    /// delivered): the last of them to send writes everything in one write, or, if some do
+    /// not send, the writer task once they have all had their turn.
+    FlushAfterWakeups,
+}
+
 struct WriteState {
     buf: BytesMut,
     closed: bool,
+    cork: Cork,
+    /// Sends still expected from the tasks the read loop woke, before the held-back queue is
+    /// written.
+    awaited: usize,
     /// Someone (the writer task, or a sender writing directly) owns the write half and is
     /// writing; everyone else queues.
     writing: bool,
@@ -148,6 +171,8 @@ impl Socket {
             write: Mutex::new(WriteState {
                 buf: BytesMut::new(),
                 closed: false,
+                cork: Cork::Open,
+                awaited: 0,
                 writing: false,
                 held: 0,
                 accounted: 0,
@@ -259,21 +284,82 @@ impl Socket {
         let before = state.buf.len();
         self.proto.encode(msg, &mut state.buf).map_err(SendError::Encode)?;
         let written = state.buf.len() - before;
-        if self.direct_writes && before == 0 && !state.writing {
+        let open = state.cork == Cork::Open;
+        if open && self.direct_writes && before == 0 && !state.writing {
             state.writing = true;
             let frame = state.buf.split();
             drop(state);
             self.write_now(frame);
-        } else {
-            if replaceable {
-                let route = msg.path().to_owned();
-                state.replaceable.push(QueuedPush { route, start: before, len: written });
-            }
-            self.settle(&mut state);
+            return Ok(written);
+        }
+        if replaceable {
+            let route = msg.path().to_owned();
+            state.replaceable.push(QueuedPush { route, start: before, len: written });
+        }
+        self.settle(&mut state);
+        state.awaited = state.awaited.saturating_sub(1);
+        if open {
             drop(state);
             self.write_ready.notify_one();
+        } else if state.cork == Cork::FlushAfterWakeups && state.awaited == 0 {
+            // The last of the woken senders: the batch is complete.
+            state.cork = Cork::Open;
+            self.flush(state);
+        } else if state.buf.len() >= COALESCE_LIMIT {
+            // A batch is bounded: a long pass does not hold back more than this.
+            self.flush(state);
         }
         Ok(written)
+    }
+
+    /// Holds back what is queued from now on until [`uncork`](Self::uncork) or
+    /// [`uncork_after_wakeups`](Self::uncork_after_wakeups): the read loop calls it when one
+    /// read brought several frames, so that their replies go out in one write. Only the
+    /// read loop corks, and it uncorks before anything it awaits.
+    pub(crate) fn cork(&self) {
+        self.write.lock().cork = Cork::Held;
+    }
+
+    /// Writes what was held back, now, in one write.
+    pub(crate) fn uncork(&self) {
+        let mut state = self.write.lock();
+        state.cork = Cork::Open;
+        state.awaited = 0;
+        self.flush(state);
+    }
+
+    /// Keeps what is held back until the `woken` tasks the pass woke have sent (each send
+    /// counts, whoever makes it): the last one writes everything in one write. The writer
+    /// task is the fallback if some never send: it writes once the runtime's ready tasks
+    /// have run. No timer.
+    pub(crate) fn uncork_after_wakeups(&self, woken: usize) {
+        {
+            let mut state = self.write.lock();
+            state.cork = Cork::FlushAfterWakeups;
+            state.awaited += woken;
+        }
+        self.write_ready.notify_one();
+    }
+
+    /// Writes the whole queue in one write, at once if nobody else writes and the transport
+    /// allows it; else leaves it to whoever writes (who hands over to the writer task when
+    /// done) or to the writer task.
+    fn flush(&self, mut state: parking_lot::MutexGuard<'_, WriteState>) {
+        if state.buf.is_empty() || state.writing {
+            return;
+        }
+        if !self.direct_writes {
+            drop(state);
+            self.write_ready.notify_one();
+            return;
+        }
+        state.writing = true;
+        let frames = state.buf.split();
+        // Counted against the bound until written, as the writer task does.
+        state.held = frames.len();
+        state.replaceable.clear();
+        drop(state);
+        self.write_now(frames);
     }
 
     /// Brings the peer's budget up to date with this socket's queue.
@@ -317,6 +403,8 @@ impl Socket {
         {
             let mut state = self.write.lock();
             state.buf = BytesMut::new();
+            state.cork = Cork::Open;
+            state.awaited = 0;
             state.held = 0;
             state.replaceable.clear();
             self.settle(&mut state);

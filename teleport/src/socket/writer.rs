@@ -9,10 +9,11 @@ use std::time::Duration;
 use bytes::{Buf, BytesMut};
 use tokio::io::AsyncWriteExt;
 
-use super::Socket;
+use super::{Cork, Socket};
 
 impl Socket {
-    /// Writes `frame` without waiting, from the sending task. The caller set `writing`.
+    /// Writes `frame` without waiting, from the sending task (or the read loop ending a
+    /// cork). The caller set `writing`, and `held` if the frames were counted in the queue.
     /// Whatever the kernel does not take now goes back to the front of the queue for the
     /// writer task; the order of frames holds because only the holder of `writing` writes.
     pub(super) fn write_now(&self, mut frame: BytesMut) {
@@ -25,6 +26,7 @@ impl Socket {
         };
         let mut state = self.write.lock();
         state.writing = false;
+        let freed = std::mem::take(&mut state.held) > 0;
         if let Some(e) = failed {
             drop(state);
             tracing::debug!(remote = %self.remote_addr, error = %e, "write failed; closing the connection");
@@ -39,12 +41,15 @@ impl Socket {
             }
             frame.unsplit(std::mem::take(&mut state.buf));
             state.buf = frame;
-            self.settle(&mut state);
         }
+        self.settle(&mut state);
         let hand_over = !state.buf.is_empty() || state.closed;
         drop(state);
         if hand_over {
             self.write_ready.notify_one();
+        }
+        if freed {
+            self.space.notify_waiters();
         }
     }
 }
@@ -77,6 +82,16 @@ pub(crate) fn spawn_writer(
     tokio::spawn(async move {
         loop {
             let ready = socket.write_ready.notified();
+            if socket.write.lock().cork == Cork::FlushAfterWakeups {
+                // Let the tasks the read loop just woke run first: what they send joins
+                // this write. Deferred to after the runtime's ready tasks, not timed.
+                tokio::task::yield_now().await;
+                let mut state = socket.write.lock();
+                if state.cork == Cork::FlushAfterWakeups {
+                    state.cork = Cork::Open;
+                    state.awaited = 0;
+                }
+            }
             let (frames, closed) = {
                 let mut state = socket.write.lock();
                 if state.writing || state.buf.is_empty() {

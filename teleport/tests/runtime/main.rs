@@ -1,6 +1,7 @@
 //! Runtime tests over real loopback sockets (port 0) and Unix sockets.
 
 mod calls;
+mod coalescing;
 mod common;
 mod deadlines;
 mod failures;
