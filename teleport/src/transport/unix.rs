@@ -70,16 +70,26 @@ impl UnixListener {
 
 /// Binds `path`, replacing a stale socket file, and listens with `backlog`.
 pub(crate) fn listen(path: &Path, backlog: u32) -> io::Result<std::os::unix::net::UnixListener> {
+    Ok(std::os::unix::net::UnixListener::from(listening(path, socket2::Type::STREAM, backlog)?))
+}
+
+/// A Unix socket of type `ty` bound to `path` (a stale socket file there is replaced),
+/// listening with `backlog`, non-blocking: the part the stream and packet listeners share.
+pub(crate) fn listening(
+    path: &Path,
+    ty: socket2::Type,
+    backlog: u32,
+) -> io::Result<socket2::Socket> {
     if std::fs::symlink_metadata(path)
         .is_ok_and(|m| std::os::unix::fs::FileTypeExt::is_socket(&m.file_type()))
     {
         std::fs::remove_file(path)?;
     }
-    let socket = socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None)?;
+    let socket = socket2::Socket::new(socket2::Domain::UNIX, ty, None)?;
     socket.bind(&socket2::SockAddr::unix(path)?)?;
     socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX).max(1))?;
     socket.set_nonblocking(true)?;
-    Ok(std::os::unix::net::UnixListener::from(socket))
+    Ok(socket)
 }
 
 impl Drop for UnixListener {

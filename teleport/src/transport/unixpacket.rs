@@ -163,15 +163,8 @@ impl UnixPacketListener {
     /// by an earlier process.
     pub fn bind(path: impl AsRef<Path>, backlog: i32) -> io::Result<Self> {
         let path = path.as_ref().to_path_buf();
-        if std::fs::symlink_metadata(&path)
-            .is_ok_and(|m| std::os::unix::fs::FileTypeExt::is_socket(&m.file_type()))
-        {
-            std::fs::remove_file(&path)?;
-        }
-        let socket = Socket::new(Domain::UNIX, Type::SEQPACKET, None)?;
-        socket.bind(&SockAddr::unix(&path)?)?;
-        socket.listen(backlog)?;
-        socket.set_nonblocking(true)?;
+        let backlog = u32::try_from(backlog).unwrap_or(1);
+        let socket = super::unix::listening(&path, Type::SEQPACKET, backlog)?;
         let listener = std::os::unix::net::UnixListener::from(OwnedFd::from(socket));
         Ok(UnixPacketListener { inner: UnixListener::from_std(listener)?, path })
     }
