@@ -16,11 +16,19 @@ use tokio::net::TcpStream;
 
 use crate::common::{config, eventually};
 
-/// Counts live handler futures, and keeps the deadline each handler saw.
+/// Counts live handler futures, and keeps the deadline each handler saw with the budget
+/// (meta `X-Tp-Timeout`, in milliseconds) its caller sent and the time the call was read.
 #[derive(Clone, Default)]
 struct Watch {
     alive: Arc<AtomicUsize>,
-    deadlines: Arc<Mutex<Vec<Option<Instant>>>>,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Seen {
+    deadline: Option<Instant>,
+    budget_ms: Option<u64>,
+    received_at: Instant,
 }
 
 struct Live(Arc<AtomicUsize>);
@@ -33,7 +41,9 @@ impl Drop for Live {
 
 impl Watch {
     fn enter(&self, ctx: &CallCtx) -> Live {
-        self.deadlines.lock().push(ctx.deadline());
+        let budget_ms = ctx.input_meta().get(META_TIMEOUT).map(|ms| ms.parse().unwrap());
+        let seen = Seen { deadline: ctx.deadline(), budget_ms, received_at: ctx.received_at() };
+        self.seen.lock().push(seen);
         self.alive.fetch_add(1, Ordering::SeqCst);
         Live(self.alive.clone())
     }
@@ -42,8 +52,8 @@ impl Watch {
         self.alive.load(Ordering::SeqCst)
     }
 
-    fn deadline(&self) -> Option<Instant> {
-        self.deadlines.lock().last().copied().flatten()
+    fn last(&self) -> Seen {
+        *self.seen.lock().last().expect("the handler ran")
     }
 }
 
@@ -83,11 +93,20 @@ async fn a_budget_shrinks_along_a_chain_and_every_hop_ends_with_it() {
     let err = a.call_with::<()>("/hop", &(), &options).await.unwrap_err();
     assert_eq!(err.code(), CODE_HANDLE_TIMEOUT, "{err}");
 
-    // Each hop's handler saw a deadline within the caller's, and no later than the hop
-    // before it: the budget only shrinks (B's nested call to C inherited it).
-    let (at_b, at_c) = (middle.deadline().unwrap(), last.deadline().unwrap());
-    assert!(at_b <= started + budget, "B's deadline is past the caller's");
-    assert!(at_c <= at_b, "C's deadline is past B's");
+    // Each hop was sent a budget no larger than the hop before it had: the budget only
+    // shrinks (B's nested call to C inherited it). Each hop's deadline is its budget counted
+    // from when it read the call. (Deadlines across hops are not compared: a budget travels
+    // as whole milliseconds, so the time a frame spends between two hops is not in it.)
+    let (at_b, at_c) = (middle.last(), last.last());
+    let (budget_b, budget_c) = (at_b.budget_ms.unwrap(), at_c.budget_ms.unwrap());
+    assert!(budget_b <= budget.as_millis() as u64, "B was given more than the caller had");
+    assert!(budget_c <= budget_b, "C was given {budget_c} ms, more than B's {budget_b} ms");
+    for (hop, seen) in [("B", at_b), ("C", at_c)] {
+        let deadline = seen.deadline.unwrap();
+        let by_budget = seen.received_at + Duration::from_millis(seen.budget_ms.unwrap());
+        assert!(deadline <= by_budget, "{hop}'s deadline is past its budget: {seen:?}");
+        assert!(seen.received_at >= started);
+    }
     // Every hop's handler ended with the budget, and left nothing behind.
     eventually(|| middle.alive() == 0 && last.alive() == 0).await;
     eventually(|| b.handlers_in_flight() == 0 && c.handlers_in_flight() == 0).await;
@@ -121,8 +140,8 @@ async fn a_dropped_caller_cancels_the_chain_through_a_proxy() {
         }
     });
     eventually(|| last.alive() == 1).await;
-    let at_b = middle.deadline().unwrap();
-    assert!(last.deadline().unwrap() <= at_b, "C's deadline is past B's");
+    let (budget_b, budget_c) = (middle.last().budget_ms.unwrap(), last.last().budget_ms.unwrap());
+    assert!(budget_c <= budget_b, "C was given {budget_c} ms, more than B's {budget_b} ms");
     caller.abort();
 
     // The proxy's handler, B's and C's are all dropped; nothing waits anywhere.
