@@ -57,6 +57,7 @@
 //! [`pool::SessionPool`] keeps several sessions to one address and puts each call on the
 //! least-loaded one.
 
+mod boxed;
 mod cancel;
 pub mod codec;
 pub mod context;
@@ -73,6 +74,7 @@ pub mod session;
 mod socket;
 pub mod status;
 pub mod transport;
+mod urlenc;
 pub mod xfer;
 
 pub use context::{CallCtx, Incoming, PushCtx, UnknownCallCtx, UnknownPushCtx};

@@ -20,7 +20,6 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
-use std::fmt;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -30,77 +29,12 @@ use serde::{Deserialize, Serialize};
 use super::listener::ListenerConfig;
 use crate::proto::{DEFAULT_MAX_FRAME, DEFAULT_MAX_META, Limits};
 use crate::socket::PushPolicy;
+use crate::transport::Network;
+use crate::transport::tcp::SocketOptions;
 
 /// The longest duration accepted anywhere (about 136 years), so deadline arithmetic on
 /// `Instant` can never overflow.
 const MAX_DURATION: Duration = Duration::from_secs(u32::MAX as u64);
-
-/// The transport a peer listens and dials on.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-#[non_exhaustive]
-pub enum Network {
-    /// TCP over IPv4 or IPv6, `"tcp"`.
-    #[default]
-    Tcp,
-    /// TCP over IPv4 only, `"tcp4"`.
-    Tcp4,
-    /// TCP over IPv6 only, `"tcp6"`.
-    Tcp6,
-    /// A Unix domain stream socket, `"unix"`; the listen address is [`PeerConfig::unix_path`].
-    Unix,
-    /// A Unix sequenced-packet socket, `"unixpacket"` (Linux, Android and FreeBSD); the
-    /// listen address is [`PeerConfig::unix_path`].
-    Unixpacket,
-    /// TLS over TCP, `"tls"` (feature `tls`); the certificates come from
-    /// [`PeerBuilder::tls`](crate::PeerBuilder::tls).
-    Tls,
-    /// QUIC over UDP, `"quic"` (feature `quic`): one connection and one stream per session,
-    /// TLS 1.3 with the certificates of [`PeerBuilder::tls`](crate::PeerBuilder::tls).
-    Quic,
-    /// WebSocket, `"ws"` (feature `ws`): dials `ws://` URLs; the path and the upgrade hook
-    /// come from [`PeerBuilder::ws`](crate::PeerBuilder::ws).
-    Ws,
-    /// WebSocket over TLS, `"wss"` (features `ws` and `tls`).
-    Wss,
-    /// KCP over UDP, `"kcp"`, also read from Go's aliases `"udp"`, `"udp4"` and `"udp6"`
-    /// (feature `kcp`); its settings come from [`PeerBuilder::kcp`](crate::PeerBuilder::kcp).
-    /// A Go peer's KCP (kcp-go with FEC) cannot talk to it: see `transport::kcp`.
-    #[serde(alias = "udp", alias = "udp4", alias = "udp6")]
-    Kcp,
-}
-
-impl Network {
-    /// The name used in config files and by Go: `"tcp"`, `"tcp4"`, `"tcp6"`, `"unix"`,
-    /// `"unixpacket"`, `"kcp"`, `"tls"`, `"quic"`, `"ws"` or `"wss"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Network::Tcp => "tcp",
-            Network::Tcp4 => "tcp4",
-            Network::Tcp6 => "tcp6",
-            Network::Unix => "unix",
-            Network::Unixpacket => "unixpacket",
-            Network::Tls => "tls",
-            Network::Quic => "quic",
-            Network::Ws => "ws",
-            Network::Wss => "wss",
-            Network::Kcp => "kcp",
-        }
-    }
-}
-
-impl Network {
-    /// Whether the network addresses a socket path rather than a host and port.
-    pub fn is_unix(self) -> bool {
-        matches!(self, Network::Unix | Network::Unixpacket)
-    }
-}
-
-impl fmt::Display for Network {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// The configuration of a peer: plain data with documented defaults.
 ///
@@ -354,6 +288,17 @@ impl PeerConfig {
     /// The frame limits for the protocol.
     pub fn limits(&self) -> Limits {
         Limits { max_frame: self.max_frame, max_meta: self.max_meta }
+    }
+
+    /// The options of every TCP connection, accepted or dialed.
+    pub(crate) fn socket_options(&self) -> SocketOptions {
+        SocketOptions {
+            no_delay: self.no_delay,
+            keepalive: self.keepalive.then_some(self.keepalive_period),
+            read_buffer_size: self.read_buffer_size,
+            write_buffer_size: self.write_buffer_size,
+            listen_backlog: self.listen_backlog,
+        }
     }
 
     /// Checks every field; the first bad one is reported. Loading functions call it.

@@ -30,12 +30,13 @@ pub mod secure;
 
 use std::sync::Arc;
 
+use crate::boxed::BoxFuture;
 use crate::context::{CallCtx, PushCtx};
 use crate::message::Message;
 use crate::peer::{Peer, PeerConfig};
 use crate::session::Session;
 use crate::status::Status;
-use crate::transport::{Addr, BoxFuture};
+use crate::transport::Addr;
 
 /// The result of a hook.
 pub type HookResult = Result<(), Status>;

@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use crate::boxed::BoxFuture;
 use crate::codec::{CodecError, DecodeBody, EncodeBody, encode_to_bytes};
 use crate::context::{CallCtx, PushCtx};
 use crate::status::{self, Status};
-use crate::transport::BoxFuture;
 
 /// A stored call handler: takes the context, returns the encoded reply body.
 pub type CallHandler = Arc<dyn Fn(CallCtx) -> Handling<Result<Bytes, Status>> + Send + Sync>;
@@ -181,13 +181,13 @@ where
 }
 
 fn decode_push_body<A: DecodeBody>(ctx: &PushCtx) -> Result<A, Status> {
-    let arg = A::decode_message(ctx.input())?;
+    let arg = A::decode_message(ctx.input(), ctx.peer().config().max_frame)?;
     ctx.route_plugins().run(|p| p.post_read_push_body(ctx))?;
     Ok(arg)
 }
 
 fn decode_call_body<A: DecodeBody>(ctx: &CallCtx) -> Result<A, Status> {
-    let arg = A::decode_message(ctx.input())?;
+    let arg = A::decode_message(ctx.input(), ctx.peer().config().max_frame)?;
     ctx.route_plugins().run(|p| p.post_read_call_body(ctx))?;
     Ok(arg)
 }

@@ -7,6 +7,7 @@
 
 mod group;
 pub mod handler;
+mod table;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,6 +17,8 @@ pub use group::Group;
 pub use handler::{CallHandler, Handling, PushHandler};
 pub use teleport_mapper as mapper;
 pub use teleport_mapper::Mapper;
+
+pub(crate) use table::RouteTable;
 
 use crate::plugin::Plugins;
 

@@ -162,7 +162,7 @@ fn handle_call<'a>(
     } else {
         peer.plugins().run(|p| p.post_read_call_header(session, &mut msg))
     };
-    let route = peer.routes(routes).call(msg.path());
+    let route = peer.route_table().routes(routes).call(msg.path());
     let plugins = route.as_ref().map_or_else(|| peer.plugins().clone(), |r| r.plugins.clone());
     let deadline = call_deadline(session, &msg, read_at);
     let ctx = CallCtx::new(
@@ -251,7 +251,7 @@ fn handle_push<'a>(
         tracing::debug!(route = msg.path(), %status, "push refused by a plugin");
         return None;
     }
-    let Some(route) = peer.routes(routes).push(msg.path()) else {
+    let Some(route) = peer.route_table().routes(routes).push(msg.path()) else {
         tracing::info!(route = msg.path(), remote = %session.remote_addr(), "push to an unknown route dropped");
         return None;
     };

@@ -100,7 +100,7 @@ pub(super) fn with_permit<'a>(
 /// A handler just started: its outcome, or its future with panics caught.
 pub(super) enum Started<T> {
     Done(T),
-    Running(CatchUnwind<AssertUnwindSafe<crate::transport::BoxFuture<'static, T>>>),
+    Running(CatchUnwind<AssertUnwindSafe<crate::boxed::BoxFuture<'static, T>>>),
 }
 
 /// Runs the body hooks and starts the handler (`begin`), turning a refusal or a panic

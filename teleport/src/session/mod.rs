@@ -4,6 +4,7 @@
 mod call;
 mod clocks;
 mod dispatch;
+mod forward;
 mod handling;
 mod handshake;
 mod inherit;
@@ -21,6 +22,7 @@ use parking_lot::{Mutex, RwLock};
 use tokio::sync::watch;
 
 pub use call::{CallHandle, CallOptions, Reply};
+pub use forward::Forwarder;
 pub use store::Store;
 
 pub(crate) use redial::RedialTarget;

@@ -72,7 +72,7 @@ async fn read_frames(session: &Session, socket: &Arc<Socket>, mut reader: BoxRea
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     let mut frame_started: Option<Instant> = None;
     let mut read_at = Instant::now();
-    let mut routes = session.peer().route_snapshot();
+    let mut routes = session.peer().route_table().snapshot();
     // Armed once, and polled without a lock while the task's waker stays the same.
     let mut closed = socket.closed_watch();
     let mut chunk = READ_CHUNK;

@@ -24,12 +24,12 @@ pub mod unixpacket;
 #[cfg(feature = "ws")]
 pub mod ws;
 
+pub use crate::boxed::BoxFuture;
+pub use network::Network;
 pub(crate) use network::{Transports, bind, dial};
 
 use std::fmt;
-use std::future::Future;
 use std::io;
-use std::pin::Pin;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -37,8 +37,6 @@ use tokio::io::{AsyncRead, AsyncWrite};
 pub type BoxRead = Box<dyn AsyncRead + Send + Unpin>;
 /// The write half of a connection.
 pub type BoxWrite = Box<dyn AsyncWrite + Send + Unpin>;
-/// A boxed future, as transports return them.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// An accepted connection still being set up (a TLS handshake, a WebSocket upgrade...).
 pub type Connecting = BoxFuture<'static, io::Result<Conn>>;
 
