@@ -127,7 +127,7 @@ impl Incoming {
     }
 
     /// The plugins in force for this message: the peer's, then its group's and route's.
-    pub fn route_plugins(&self) -> &Plugins {
+    pub(crate) fn route_plugins(&self) -> &Plugins {
         &self.plugins
     }
 

@@ -7,14 +7,14 @@
 //! | `j` | `json` | serde_json | always |
 //! | `s` | `plain` | text of a string, bytes, number or bool, as Go's plain codec | always |
 //! | `f` | `form` | `application/x-www-form-urlencoded`, serde_urlencoded | always |
-//! | `p` | `protobuf` | prost messages, through [`Protobuf`] | `protobuf` |
+//! | `p` | `protobuf` | prost messages, through `Protobuf` | `protobuf` |
 //! | `b` | `bincode` | bincode 2, standard config (ours alone: Go has no `b`) | `bincode` |
-//! | `t` | `thrift` | a Thrift struct in the binary protocol, through [`Thrift`] | `thrift` |
+//! | `t` | `thrift` | a Thrift struct in the binary protocol, through `Thrift` | `thrift` |
 //! | `x` | `xml` | XML as Go's `encoding/xml` writes plain structs, with quick-xml | `xml` |
 //!
 //! Id `0` means "no body". Any `serde` type is a body in the serde codecs through the blanket
 //! implementations of [`EncodeBody`] and [`DecodeBody`]; prost messages are wrapped in
-//! [`Protobuf`], Thrift structs in [`Thrift`]; [`RawBody`] carries bytes verbatim in any codec, as a Go `[]byte` does.
+//! `Protobuf`, Thrift structs in `Thrift`; [`RawBody`] carries bytes verbatim in any codec, as a Go `[]byte` does.
 
 #[cfg(feature = "bincode")]
 mod bincode;
@@ -34,9 +34,11 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 #[cfg(feature = "protobuf")]
+#[cfg_attr(docsrs, doc(cfg(feature = "protobuf")))]
 pub use protobuf::Protobuf;
 pub use raw::RawBody;
 #[cfg(feature = "thrift")]
+#[cfg_attr(docsrs, doc(cfg(feature = "thrift")))]
 pub use thrift::Thrift;
 
 use crate::message::Message;

@@ -108,7 +108,7 @@ impl Message {
 }
 
 /// Splits a service method into its path and optional query.
-pub fn split_query(service_method: &str) -> (&str, Option<&str>) {
+pub(crate) fn split_query(service_method: &str) -> (&str, Option<&str>) {
     match service_method.split_once('?') {
         Some((path, query)) => (path, Some(query)),
         None => (service_method, None),

@@ -15,8 +15,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 
-pub use crate::socket::{OutboundStats, PushPolicy};
-pub use crate::transport::Network;
+use crate::socket::OutboundStats;
+pub use crate::transport::network::Network;
 pub use config::{ConfigError, PeerConfig};
 pub use listener::{ListenerConfig, Protocol};
 pub use serve::{DialOptions, ListenOptions};
@@ -104,7 +104,7 @@ impl PeerBuilder {
         self
     }
 
-    /// The protocol of every connection (default: [`RawProto`] with the configured limits
+    /// The protocol of every connection (default: [`RawProto`](crate::RawProto) with the configured limits
     /// and the transfer filters); listen and dial may override it.
     pub fn proto(mut self, proto: Arc<dyn Proto>) -> Self {
         self.proto = Some(proto);
@@ -136,6 +136,7 @@ impl PeerBuilder {
     /// The certificates of the `tls`, `wss` and `quic` networks: a server configuration to
     /// listen, a client configuration to dial (feature `tls`).
     #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub fn tls(mut self, tls: crate::transport::tls::TlsConfig) -> Self {
         self.transports.tls = Some(tls);
         self
@@ -144,6 +145,7 @@ impl PeerBuilder {
     /// The path, upgrade hook and handshake bound of the `ws` and `wss` networks (feature
     /// `ws`; default: path `/`, no hook).
     #[cfg(feature = "ws")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ws")))]
     pub fn ws(mut self, ws: crate::transport::ws::WsConfig) -> Self {
         self.transports.ws = ws;
         self
@@ -152,6 +154,7 @@ impl PeerBuilder {
     /// The settings of the `kcp` network (feature `kcp`; default: see
     /// [`KcpSettings`](crate::transport::kcp::KcpSettings)).
     #[cfg(feature = "kcp")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "kcp")))]
     pub fn kcp(mut self, kcp: crate::transport::kcp::KcpSettings) -> Self {
         self.transports.kcp = kcp;
         self
@@ -240,7 +243,7 @@ impl Peer {
     }
 
     /// The peer-wide plugins.
-    pub fn plugins(&self) -> &Plugins {
+    pub(crate) fn plugins(&self) -> &Plugins {
         &self.inner.plugins
     }
 

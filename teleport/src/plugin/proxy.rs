@@ -1,7 +1,7 @@
 //! A proxy: forwards every call and push to an unknown route upstream, without decoding it.
 //!
 //! [`Proxy`] sets the peer's unknown-call and unknown-push handlers. For each message it
-//! asks its selector for a [`Forwarder`] (a [`Session`] to a backend, later a pool), and sends
+//! asks its selector for a [`Forwarder`] (a [`Session`](crate::Session) to a backend, later a pool), and sends
 //! the message there with its service method, raw body bytes, body codec and every meta pair,
 //! plus `X-Real-IP`: the client's socket address, or, when the client is one of the trusted
 //! proxies, the `X-Real-IP` it sent. The upstream's reply comes back with its status, meta,
@@ -66,7 +66,7 @@ use crate::context::{CallCtx, Incoming, META_REAL_IP, PushCtx};
 use crate::message::{Message, MessageType};
 use crate::peer::Peer;
 use crate::plugin::{HookResult, Plugin};
-pub use crate::session::Forwarder;
+pub use crate::session::forward::Forwarder;
 use crate::status::{self, Status};
 
 /// What the selector knows of a message to forward.

@@ -117,7 +117,7 @@ impl Group {
     }
 
     /// Registers a stored call handler with route-level plugins.
-    pub fn route_call(
+    pub(crate) fn route_call(
         &self,
         name: &str,
         handler: CallHandler,
@@ -133,7 +133,7 @@ impl Group {
     }
 
     /// Registers a stored push handler with route-level plugins.
-    pub fn route_push(
+    pub(crate) fn route_push(
         &self,
         name: &str,
         handler: PushHandler,

@@ -4,7 +4,7 @@
 mod call;
 mod clocks;
 mod dispatch;
-mod forward;
+pub(crate) mod forward;
 mod handling;
 mod handshake;
 mod inherit;
@@ -22,7 +22,7 @@ use parking_lot::{Mutex, RwLock};
 use tokio::sync::watch;
 
 pub use call::{CallHandle, CallOptions, Reply};
-pub use forward::Forwarder;
+pub(crate) use forward::Forwarder;
 pub use store::Store;
 
 pub(crate) use redial::RedialTarget;
@@ -175,6 +175,7 @@ impl Session {
     /// The connection's raw file descriptor (TCP and Unix sockets), for socket options the
     /// runtime does not set. Do not close it or read from it.
     #[cfg(unix)]
+    #[cfg_attr(docsrs, doc(cfg(unix)))]
     pub fn raw_fd(&self) -> Option<std::os::fd::RawFd> {
         self.inner.socket.read().as_ref().and_then(|s| s.raw_fd)
     }

@@ -29,18 +29,18 @@ pub enum Network {
     /// listen address is `PeerConfig::unix_path`.
     Unixpacket,
     /// TLS over TCP, `"tls"` (feature `tls`); the certificates come from
-    /// [`PeerBuilder::tls`](crate::PeerBuilder::tls).
+    /// `PeerBuilder::tls`.
     Tls,
     /// QUIC over UDP, `"quic"` (feature `quic`): one connection and one stream per session,
-    /// TLS 1.3 with the certificates of [`PeerBuilder::tls`](crate::PeerBuilder::tls).
+    /// TLS 1.3 with the certificates of `PeerBuilder::tls`.
     Quic,
     /// WebSocket, `"ws"` (feature `ws`): dials `ws://` URLs; the path and the upgrade hook
-    /// come from [`PeerBuilder::ws`](crate::PeerBuilder::ws).
+    /// come from `PeerBuilder::ws`.
     Ws,
     /// WebSocket over TLS, `"wss"` (features `ws` and `tls`).
     Wss,
     /// KCP over UDP, `"kcp"`, also read from Go's aliases `"udp"`, `"udp4"` and `"udp6"`
-    /// (feature `kcp`); its settings come from [`PeerBuilder::kcp`](crate::PeerBuilder::kcp).
+    /// (feature `kcp`); its settings come from `PeerBuilder::kcp`.
     /// A Go peer's KCP (kcp-go with FEC) cannot talk to it: see `transport::kcp`.
     #[serde(alias = "udp", alias = "udp4", alias = "udp6")]
     Kcp,
