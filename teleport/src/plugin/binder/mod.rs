@@ -108,7 +108,8 @@ impl<T> DerefMut for Bind<T> {
 }
 
 impl<T: Bindable> DecodeBody for Bind<T> {
-    /// Decodes and checks a body alone: the meta rules see no meta.
+    /// Decodes and checks a body alone, within the default limit (see
+    /// [`decode_body_within`](Self::decode_body_within)).
     fn decode_body(codec: u8, src: &[u8]) -> Result<Self, CodecError> {
         Self::decode_body_within(codec, src, DEFAULT_DECODE_LIMIT)
     }
