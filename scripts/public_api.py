@@ -21,6 +21,11 @@ MEMBERS = {
     "tymethod": "method", "associatedconstant": "assoc-const",
     "associatedtype": "assoc-type",
 }
+TRAIT_IMPLS = (
+    'id="trait-implementations"',
+    'id="synthetic-implementations',
+    'id="blanket-implementations',
+)
 
 
 def members(page, kind):
@@ -29,11 +34,10 @@ def members(page, kind):
         # The trait's own items come before its implementors.
         text = text.split('id="implementors"', 1)[0].split('id="foreign-impls"', 1)[0]
     else:
-        # Fields and variants, then inherent impls only: no trait, auto or blanket impls.
-        head, _, rest = text.partition('id="implementations-list"')
-        inherent = rest.split('id="trait-implementations"', 1)[0]
-        inherent = inherent.split('id="synthetic-implementations', 1)[0]
-        text = head.split('id="trait-implementations"', 1)[0] + inherent
+        # Fields, variants and inherent impls only: no trait, auto or blanket impls, which
+        # rustdoc puts after them.
+        for section in TRAIT_IMPLS:
+            text = text.split(section, 1)[0]
     found = set()
     for prefix, name in re.findall(r'id="([a-z]+)\.([A-Za-z0-9_]+)"', text):
         if prefix in MEMBERS:
