@@ -234,11 +234,14 @@ impl Checker {
         if let Some(refusal) = ip.and_then(|ip| self.failures.refusal(ip)) {
             return self.refuse_at_once(session, refusal).await;
         }
-        let outcome = self.check_credentials(session).await;
-        if let Some(ip) = ip {
-            self.failures.record(ip, outcome.is_ok());
-        }
-        outcome
+        // The outcome is recorded before the client reads its answer, so a client that
+        // redials at once already meets its failures.
+        let record = |ok: bool| {
+            if let Some(ip) = ip {
+                self.failures.record(ip, ok);
+            }
+        };
+        self.check_credentials(session, record).await
     }
 
     /// Answers the first message with `refusal` (without running the checker) and fails.
@@ -259,8 +262,11 @@ impl Checker {
         Err(refusal)
     }
 
-    async fn check_credentials(&self, session: &Session) -> HookResult {
+    /// Reads the credentials and answers them; `record` learns the outcome before the
+    /// answer is sent.
+    async fn check_credentials(&self, session: &Session, record: impl Fn(bool)) -> HookResult {
         let first = session.handshake_recv(self.timeout).await.map_err(|s| {
+            record(false);
             if s.code() == status::CODE_HANDLE_TIMEOUT {
                 unauthorized(format!("no AUTH_CALL within {:?}", self.timeout))
             } else {
@@ -268,6 +274,7 @@ impl Checker {
             }
         })?;
         if first.mtype != MessageType::AuthCall {
+            record(false);
             let refusal =
                 unauthorized(format!("expected AUTH_CALL first, received {}", first.mtype.name()));
             if first.mtype == MessageType::Call {
@@ -280,6 +287,7 @@ impl Checker {
         }
         let codec = self.codec.unwrap_or(first.body_codec);
         let outcome = self.run_checker(session, &first, codec).await;
+        record(outcome.is_ok());
         let mut reply = Message::new(MessageType::AuthReply, first.seq, "");
         reply.body_codec = codec;
         reply.xfer_pipe = first.xfer_pipe;
