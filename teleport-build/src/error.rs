@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 /// Why client code could not be generated: the file, where in it (a key such as
 /// `services[0].routes[1].arg.rust`, or an item of a source file), and what is wrong.
 /// A build script shows it as the build error: fix the input at that place.
-#[derive(Debug)]
 pub struct Error {
     file: PathBuf,
     at: String,
@@ -42,6 +41,13 @@ impl fmt::Display for Error {
             write!(f, ": {}", self.at)?;
         }
         write!(f, ": {}", self.message)
+    }
+}
+
+// A build script that returns the error shows it with `Debug`: the same text as `Display`.
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{ToTokens, format_ident, quote};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, key};
@@ -102,13 +102,21 @@ impl<'a> Schemas<'a> {
         at: &str,
     ) -> Result<syn::Type, Error> {
         self.taken.extend(self.defs.keys().cloned());
-        let tokens = self.type_of(schema, hint, at)?;
+        // An object is named by its title when it has a usable one; a title that names a
+        // definition of the same shape is that type.
+        let title = schema.get("title").and_then(Value::as_str).filter(|t| ident(t).is_some());
+        if let Some((title, (def, _))) = title.and_then(|t| Some((t, self.defs.get(t)?))) {
+            if same_shape(def, schema) {
+                return Ok(syn::Type::Verbatim(format_ident!("{}", title).into_token_stream()));
+            }
+        }
+        let tokens = self.type_of(schema, title.unwrap_or(hint), at)?;
         syn::parse2(tokens).map_err(|e| self.error(at, format!("cannot make a type of it: {e}")))
     }
 
     fn item(&mut self, name: &str, schema: &Value, at: &str) -> Result<(), Error> {
         let name_ident = format_ident!("{}", name);
-        let docs = docs(schema);
+        let docs = docs(schema, &format!("The `{name}` type of the manifest."));
         let p = &self.krate;
         let serde_crate = quote!(#p::__private::serde).to_string();
         let derive = quote! {
@@ -143,8 +151,9 @@ impl<'a> Schemas<'a> {
             let variants = values.iter().map(|(value, doc)| {
                 let variant = unique(pascal(value), &mut used);
                 let variant = format_ident!("{}", variant);
-                let doc = doc.iter().map(|d| quote!(#[doc = #d]));
-                quote!(#(#doc)* #[serde(rename = #value)] #variant,)
+                let doc = doc.clone().unwrap_or_else(|| format!("`{value}`."));
+                let doc = format!(" {doc}");
+                quote!(#[doc = #doc] #[serde(rename = #value)] #variant,)
             });
             self.items.push(quote! {
                 #(#docs)*
@@ -173,7 +182,7 @@ impl<'a> Schemas<'a> {
         let name = unique(snake(prop), used);
         let ident = field_ident(&name);
         let rename = (name != prop).then(|| quote!(#[serde(rename = #prop)]));
-        let docs = docs(schema);
+        let docs = docs(schema, &format!("`{prop}`."));
         let ty = self.type_of(schema, &format!("{owner}{}", pascal(prop)), at)?;
         let optional = ty.to_string().starts_with(":: core :: option :: Option");
         let (ty, default) = if required || optional {
@@ -367,8 +376,10 @@ fn required(schema: &Value) -> BTreeSet<&str> {
     list.into_iter().flatten().filter_map(Value::as_str).collect()
 }
 
-fn docs(schema: &Value) -> Vec<TokenStream> {
+/// The schema's description as doc lines, or `fallback`: every generated item has docs.
+fn docs(schema: &Value, fallback: &str) -> Vec<TokenStream> {
     let text = schema.get("description").and_then(Value::as_str).unwrap_or("");
+    let text = if text.trim().is_empty() { fallback } else { text };
     text.lines()
         .map(|line| {
             let line = format!(" {line}");

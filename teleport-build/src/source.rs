@@ -86,8 +86,10 @@ fn parse(item: &Item, attr: &Attribute) -> Result<Service, String> {
     }
 }
 
-/// The argument and reply types with their names resolved for the client's crate.
+/// The argument and reply types with their names resolved for the client's crate, and
+/// the client public: the including crate decides how far it is seen.
 fn map_types(service: &mut Service, options: &Options, krate: &syn::Path) -> Result<(), String> {
+    service.vis = syn::parse_quote!(pub);
     let defined = BTreeSet::new();
     let map = TypeMap { extern_paths: &options.extern_paths, defined: &defined, krate };
     for route in &mut service.routes {
