@@ -91,16 +91,6 @@ pub use status::Status;
 pub use teleport_macros::service;
 pub use xfer::{XferFilter, XferPipe, XferRegistry};
 
-/// Includes the client code that `teleport-build` generated under `name` in the build
-/// script's `OUT_DIR`: `teleport::include_client!("math");` where the build script ran
-/// `teleport_build::Builder::new().manifest("math.manifest.json", "math")`.
-#[macro_export]
-macro_rules! include_client {
-    ($name:literal) => {
-        ::core::include!(::core::concat!(::core::env!("OUT_DIR"), "/", $name, ".rs"));
-    };
-}
-
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;

@@ -34,6 +34,16 @@ use serde::{Deserialize, Serialize};
 /// so calling it on one is answered 404 (not found) rather than refused.
 pub const MANIFEST_ROUTE: &str = "/_tp/manifest";
 
+/// Includes the client code that `teleport-build` generated under `name` in the build
+/// script's `OUT_DIR`: `teleport::include_client!("math");` where the build script ran
+/// `teleport_build::Builder::new().manifest("math.manifest.json", "math")`.
+#[macro_export]
+macro_rules! include_client {
+    ($name:literal) => {
+        ::core::include!(::core::concat!(::core::env!("OUT_DIR"), "/", $name, ".rs"));
+    };
+}
+
 /// The format version written in [`Manifest::manifest`].
 pub const MANIFEST_VERSION: u32 = 1;
 
