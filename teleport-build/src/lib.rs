@@ -31,6 +31,7 @@
 
 mod error;
 mod manifest;
+mod naming;
 mod schema;
 mod source;
 mod types;

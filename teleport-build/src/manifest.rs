@@ -14,7 +14,8 @@ use teleport_codegen::ast::{Ret, Route, Service};
 
 use crate::Options;
 use crate::error::{Error, index, key};
-use crate::schema::{Schemas, ident, snake};
+use crate::naming::{ident, snake};
+use crate::schema::Schemas;
 use crate::types::{TypeMap, outer_name};
 
 /// A type as the manifest gives it.

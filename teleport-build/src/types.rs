@@ -78,10 +78,13 @@ impl TypeMap<'_> {
         } else if COLLECTIONS.contains(&written.as_str()) {
             syn::parse_str(&format!("::std::collections::{written}")).expect("a valid path")
         } else if PRELUDE.contains(&written.as_str())
-            || self.defined.contains(&written)
             || STD_ROOTS.contains(&path.segments[0].ident.to_string().as_str())
         {
             path.clone()
+        } else if self.defined.contains(&last_name(path)) {
+            // A schema defines it under its own name, wherever the server's crate has it.
+            let name = &path.segments.last().expect("a path has a segment").ident;
+            syn::parse_quote!(#name)
         } else {
             return Err(format!(
                 "unknown type `{written}`: give it a schema in the manifest, or map it to a \
@@ -108,14 +111,19 @@ pub(crate) fn path_text(path: &syn::Path) -> String {
     names.join("::")
 }
 
-/// The name a schema must define for `ty`: a single-segment name that is not standard.
+/// The name a schema defines for `ty` when it describes `ty` itself: the last segment of a
+/// path that is not a standard type (`Point` for `geo::Point`).
 pub(crate) fn outer_name(ty: &Type) -> Option<String> {
     let Type::Path(p) = ty else { return None };
     let text = path_text(&p.path);
     let standard = PRELUDE.contains(&text.as_str())
         || COLLECTIONS.contains(&text.as_str())
         || STD_ROOTS.contains(&p.path.segments[0].ident.to_string().as_str());
-    (!standard && p.path.segments.len() == 1).then_some(text)
+    (!standard).then(|| last_name(&p.path))
+}
+
+fn last_name(path: &syn::Path) -> String {
+    path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -146,6 +154,7 @@ mod tests {
             resolve("(api::Point, [u8; 4])", &paths, &[]).unwrap(),
             "(::my_api::geo::Point, [u8; 4])"
         );
+        assert_eq!(resolve("Vec<api::Args>", &[], &["Args"]).unwrap(), "Vec<Args>");
         assert_eq!(
             resolve("Vec<serde_json::Value>", &[], &[]).unwrap(),
             "Vec<::teleport::__private::serde_json::Value>"
