@@ -67,6 +67,18 @@ impl Options {
     }
 }
 
+/// The generated code laid out as a person would write it, for whoever opens the file.
+fn pretty(code: proc_macro2::TokenStream, file: &Path) -> Result<String, Error> {
+    let parsed: syn::File = syn::parse2(code).map_err(|e| {
+        Error::new(
+            file,
+            "",
+            format!("the generated code does not parse (a teleport-build bug): {e}"),
+        )
+    })?;
+    Ok(prettyplease::unparse(&parsed))
+}
+
 impl Default for Builder {
     fn default() -> Self {
         Builder::new()
@@ -120,12 +132,12 @@ impl Builder {
 
     /// The code generated from a manifest's text; `file` names it in errors.
     pub fn manifest_code(&self, text: &str, file: &Path) -> Result<String, Error> {
-        Ok(manifest::generate(text, file, &self.options)?.to_string())
+        pretty(manifest::generate(text, file, &self.options)?, file)
     }
 
     /// The code generated from a Rust source's text; `file` names it in errors.
     pub fn source_code(&self, text: &str, file: &Path) -> Result<String, Error> {
-        Ok(source::generate(text, file, &self.options)?.to_string())
+        pretty(source::generate(text, file, &self.options)?, file)
     }
 
     fn write(

@@ -119,7 +119,8 @@ impl<'a> Schemas<'a> {
         let name_ident = format_ident!("{}", name);
         let docs = docs(schema, &format!("The `{name}` type of the manifest."));
         let p = &self.krate;
-        let serde_crate = quote!(#p::__private::serde).to_string();
+        // A path has no spaces that matter: `::teleport::__private::serde`.
+        let serde_crate = quote!(#p::__private::serde).to_string().replace(' ', "");
         let derive = quote! {
             #[derive(Clone, Debug, PartialEq, #p::__private::serde::Serialize, #p::__private::serde::Deserialize)]
             #[serde(crate = #serde_crate)]

@@ -135,7 +135,7 @@ fn a_source_type_without_a_mapping_is_refused_and_mapped_it_builds() {
         .extern_path("Entry", "::kv_api::Entry")
         .source_code(text, Path::new("kv.rs"))
         .unwrap();
-    assert!(code.contains(":: kv_api :: Entry"), "{code}");
+    assert!(code.contains("EncodeAs::<::kv_api::Entry>::as_body(arg)"), "{code}");
 }
 
 #[test]
