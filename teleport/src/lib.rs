@@ -48,6 +48,8 @@
 //! - `http`: the `http` protocol (`proto::HttpProto`): calls as HTTP/1.1 `POST` requests.
 //! - `secure`: the `plugin::secure` plugin, body encryption with XChaCha20-Poly1305.
 //! - `binder`: the `plugin::binder` plugin, declarative argument validation.
+//! - `schema`: JSON Schemas of argument and reply types in service manifests
+//!   ([`manifest`]), for the types that implement `schemars::JsonSchema`.
 //! - `restart`: graceful restart on Unix (the `restart` module): listening sockets
 //!   handed to a new process of the same program, which serves while the old one drains.
 //!
@@ -63,6 +65,7 @@ mod boxed;
 mod cancel;
 pub mod codec;
 mod context;
+pub mod manifest;
 pub mod message;
 pub mod peer;
 pub mod plugin;

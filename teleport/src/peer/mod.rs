@@ -5,6 +5,7 @@ mod config;
 mod http_conn;
 mod hub;
 mod listener;
+mod manifest;
 mod serve;
 mod shutdown;
 
@@ -208,6 +209,7 @@ impl PeerBuilder {
                 transports: self.transports,
             }),
         };
+        peer.serve_manifest_route();
         for plugin in peer.plugins().iter() {
             if let Err(status) = plugin.post_new_peer(&peer) {
                 let reason = format!("plugin {} refused the peer: {status}", plugin.name());

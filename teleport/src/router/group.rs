@@ -31,6 +31,21 @@ impl Group {
         Group { table, prefix, plugins }
     }
 
+    /// Records the description of a service registered in this group: its route names and
+    /// prefix become the full ones.
+    pub(crate) fn describe(&self, mut service: crate::manifest::ServiceManifest) {
+        if !self.prefix.is_empty() {
+            service.prefix = match service.prefix.as_str() {
+                "" => self.prefix.clone(),
+                own => self.full_name(own),
+            };
+            for route in &mut service.routes {
+                route.route = self.full_name(&route.route);
+            }
+        }
+        self.table.describe(service);
+    }
+
     /// The prefix.
     pub fn prefix(&self) -> &str {
         &self.prefix

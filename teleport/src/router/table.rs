@@ -4,9 +4,10 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 
 use super::{RouteSnapshot, Router};
+use crate::manifest::ServiceManifest;
 use crate::plugin::Plugins;
 
 /// The routes and the peer-wide plugins (which every route runs first, and which hear of
@@ -15,11 +16,18 @@ pub(crate) struct RouteTable {
     router: RwLock<Arc<Router>>,
     version: AtomicU64,
     plugins: Plugins,
+    /// The services registered with a description, in registration order.
+    manifests: Mutex<Vec<ServiceManifest>>,
 }
 
 impl RouteTable {
     pub(crate) fn new(plugins: Plugins) -> Self {
-        RouteTable { router: RwLock::default(), version: AtomicU64::new(0), plugins }
+        RouteTable {
+            router: RwLock::default(),
+            version: AtomicU64::new(0),
+            plugins,
+            manifests: Mutex::default(),
+        }
     }
 
     /// The peer-wide plugins.
@@ -55,6 +63,16 @@ impl RouteTable {
             *snapshot = self.snapshot();
         }
         &snapshot.router
+    }
+
+    /// Records the description of a registered service (its names already full).
+    pub(crate) fn describe(&self, service: ServiceManifest) {
+        self.manifests.lock().push(service);
+    }
+
+    /// The descriptions of the services registered so far.
+    pub(crate) fn manifests(&self) -> Vec<ServiceManifest> {
+        self.manifests.lock().clone()
     }
 
     /// Runs the plugins' `post_register` hooks for a new route.
