@@ -21,8 +21,8 @@ OUT="${OUT:-docs/profiles}"
 ADDR="127.0.0.1:${PORT:-8199}"
 name="$KIND-c$C-t$THREADS"
 
-cargo build --release --example bench-client --example bench-server
-bin="${CARGO_TARGET_DIR:-target}/release/examples"
+cargo build --release -p teleport-bench --bin bench-client --bin bench-server
+bin="${CARGO_TARGET_DIR:-target}/release"
 raw=()
 [ "$KIND" = raw ] && raw=(--raw)
 mkdir -p "$OUT"

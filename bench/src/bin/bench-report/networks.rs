@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::ops::Range;
 
-use crate::row::{Kind, Row, Scenario};
 use crate::{median, opt, summarise};
+use teleport_bench::row::{Kind, Row, Scenario};
 
 /// The section's heading, which also marks where it starts in the file.
 const HEADING: &str = "## By network";

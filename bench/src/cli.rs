@@ -8,18 +8,18 @@ use std::str::FromStr;
 use teleport::peer::Network as TpNetwork;
 
 /// Command-line arguments, read one flag at a time: `-c 100,500`, `--codec=json`, `--push`.
-pub(crate) struct Args {
+pub struct Args {
     rest: VecDeque<String>,
 }
 
 impl Args {
     /// The process's arguments, without the program name.
-    pub(crate) fn from_env() -> Self {
+    pub fn from_env() -> Self {
         Args { rest: std::env::args().skip(1).collect() }
     }
 
     /// The next flag, split from an inline `=value` (kept for [`value`](Self::value)).
-    pub(crate) fn next_flag(&mut self) -> Option<String> {
+    pub fn next_flag(&mut self) -> Option<String> {
         let arg = self.rest.pop_front()?;
         match arg.split_once('=') {
             Some((flag, value)) if flag.starts_with("--") => {
@@ -31,7 +31,7 @@ impl Args {
     }
 
     /// The value of `flag`, parsed.
-    pub(crate) fn value<T: FromStr>(&mut self, flag: &str) -> Result<T, String>
+    pub fn value<T: FromStr>(&mut self, flag: &str) -> Result<T, String>
     where
         T::Err: Display,
     {
@@ -42,7 +42,7 @@ impl Args {
 
 /// The body codec of a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Codec {
+pub enum Codec {
     /// `p`, through `teleport::codec::Protobuf`: the published benchmark's codec.
     Protobuf,
     /// `j`, through serde.
@@ -53,7 +53,7 @@ pub(crate) enum Codec {
 
 impl Codec {
     /// The codec's name in a `PeerConfig`.
-    pub(crate) fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Codec::Protobuf => "protobuf",
             Codec::Json => "json",
@@ -77,7 +77,7 @@ impl FromStr for Codec {
 
 /// The transport of a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Network {
+pub enum Network {
     /// Loopback TCP, the published benchmark's transport.
     Tcp,
     /// A Unix domain socket.
@@ -94,11 +94,11 @@ pub(crate) enum Network {
 
 impl Network {
     /// Every network, in the order `--help` lists them.
-    pub(crate) const ALL: [Network; 6] =
+    pub const ALL: [Network; 6] =
         [Network::Tcp, Network::Unix, Network::Tls, Network::Quic, Network::Ws, Network::Wss];
 
     /// The network's name, as `--network` takes it.
-    pub(crate) fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Network::Tcp => "tcp",
             Network::Unix => "unix",
@@ -110,7 +110,7 @@ impl Network {
     }
 
     /// The same network in a `PeerConfig`.
-    pub(crate) fn teleport(self) -> TpNetwork {
+    pub fn teleport(self) -> TpNetwork {
         match self {
             Network::Tcp => TpNetwork::Tcp,
             Network::Unix => TpNetwork::Unix,
@@ -123,14 +123,14 @@ impl Network {
 
     /// Whether the network needs certificates: TLS, QUIC (TLS 1.3 inside) and WebSocket
     /// over TLS.
-    pub(crate) fn secure(self) -> bool {
+    pub fn secure(self) -> bool {
         matches!(self, Network::Tls | Network::Quic | Network::Wss)
     }
 
     /// Where the raw ceiling of a run on this network is measured: plain sockets, Unix for
     /// `unix`, TCP for every other network (there is no raw echo over TLS, QUIC or
     /// WebSocket).
-    pub(crate) fn ceiling(self) -> Network {
+    pub fn ceiling(self) -> Network {
         match self {
             Network::Unix => Network::Unix,
             _ => Network::Tcp,
@@ -156,7 +156,7 @@ impl FromStr for Network {
 }
 
 /// A tokio runtime with `threads` worker threads (0: one per core, tokio's default).
-pub(crate) fn runtime(threads: usize) -> std::io::Result<tokio::runtime::Runtime> {
+pub fn runtime(threads: usize) -> std::io::Result<tokio::runtime::Runtime> {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if threads > 0 {
         builder.worker_threads(threads);

@@ -7,7 +7,7 @@ use std::path::Path;
 use plotters::prelude::*;
 
 use crate::Summary;
-use crate::row::Kind;
+use teleport_bench::row::Kind;
 
 const SIZE: (u32, u32) = (960, 380);
 

@@ -14,9 +14,9 @@ use teleport::{Message, MessageType, Proto, RawProto, Session};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::Barrier;
 
-use crate::cli::Codec;
-use crate::hello::{BenchmarkMessage, HelloClient, HelloSerdeClient};
 use crate::measure::{Latencies, cpu_seconds, tcp_out_segments};
+use teleport_bench::cli::Codec;
+use teleport_bench::hello::{BenchmarkMessage, HelloClient, HelloSerdeClient};
 
 /// Warm-up calls per client, not timed.
 pub(crate) const WARMUP_CALLS: usize = 5;

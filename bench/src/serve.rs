@@ -19,24 +19,24 @@ use crate::hello::{Hello, HelloSerde};
 
 /// How the server runs.
 #[derive(Clone, Debug)]
-pub(crate) struct ServerOptions {
+pub struct ServerOptions {
     /// Where to listen: `host:port` (port 0 picks one) or a socket path.
-    pub(crate) addr: String,
+    pub addr: String,
     /// The transport.
-    pub(crate) network: Network,
+    pub network: Network,
     /// The body codec `Hello.Say` is served in.
-    pub(crate) codec: Codec,
+    pub codec: Codec,
     /// Serve the raw ceiling instead of teleport.
-    pub(crate) raw: bool,
+    pub raw: bool,
     /// Worker threads of the runtime (0: one per core).
-    pub(crate) threads: usize,
+    pub threads: usize,
     /// Exit when standard input closes: set by a client that started this server, so that
     /// the server never outlives it.
-    pub(crate) exit_on_eof: bool,
+    pub exit_on_eof: bool,
     /// The certificate (PEM) presented on the TLS networks.
-    pub(crate) cert: Option<PathBuf>,
+    pub cert: Option<PathBuf>,
     /// Its private key (PEM).
-    pub(crate) key: Option<PathBuf>,
+    pub key: Option<PathBuf>,
 }
 
 impl Default for ServerOptions {
@@ -56,7 +56,7 @@ impl Default for ServerOptions {
 
 impl ServerOptions {
     /// Takes `flag` (and its value) if it is a server flag; returns whether it was.
-    pub(crate) fn parse_flag(&mut self, flag: &str, args: &mut Args) -> Result<bool, String> {
+    pub fn parse_flag(&mut self, flag: &str, args: &mut Args) -> Result<bool, String> {
         match flag {
             "-s" | "--addr" => self.addr = args.value(flag)?,
             "--network" => self.network = args.value(flag)?,
@@ -73,7 +73,7 @@ impl ServerOptions {
 }
 
 /// Runs the server until it is interrupted (or, with `exit_on_eof`, its input closes).
-pub(crate) fn run(options: &ServerOptions) -> Result<(), Box<dyn std::error::Error>> {
+pub fn run(options: &ServerOptions) -> Result<(), Box<dyn std::error::Error>> {
     let rt = runtime(options.threads)?;
     rt.block_on(async {
         // Kept until the server exits: its certificate files, when it made them.

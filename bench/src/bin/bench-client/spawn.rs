@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use crate::serve::ServerOptions;
+use teleport_bench::serve::ServerOptions;
 
 /// The server of one run.
 pub(crate) struct Target {
@@ -44,7 +44,7 @@ impl Target {
             return Err(std::io::Error::other(format!("the server did not start: {line:?}")));
         };
         let socket_path =
-            (options.network == crate::cli::Network::Unix).then(|| options.addr.clone());
+            (options.network == teleport_bench::cli::Network::Unix).then(|| options.addr.clone());
         Ok(Target {
             addr: addr.to_owned(),
             pid: Some(child.id().to_string()),

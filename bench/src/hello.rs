@@ -5,9 +5,6 @@
 //! `teleport::codec::Protobuf<BenchmarkMessage>` for the protobuf codec, and with the serde
 //! mirror (the same struct) for JSON and bincode. Both flavours share the route names.
 
-#[path = "../../teleport/benches/support/bench_message.rs"]
-mod bench_message;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -15,10 +12,10 @@ use teleport as tp;
 use teleport::codec::{EncodeBody, Protobuf};
 use tokio::sync::Notify;
 
-pub(crate) use bench_message::BenchmarkMessage;
+pub use crate::message::BenchmarkMessage;
 
 /// `Hello.Say` and `Hello.Broadcast` for protobuf bodies.
-pub(crate) struct Hello;
+pub struct Hello;
 
 #[tp::service(mapper = "rpc")]
 impl Hello {
@@ -35,7 +32,7 @@ impl Hello {
 }
 
 /// `Hello.Say` and `Hello.Broadcast` for serde bodies (JSON, bincode).
-pub(crate) struct HelloSerde;
+pub struct HelloSerde;
 
 #[tp::service(mapper = "rpc")]
 impl HelloSerde {
@@ -81,7 +78,7 @@ async fn broadcast(
 
 /// Counts the pushes a client receives and wakes whoever waits for a number of them.
 #[derive(Default)]
-pub(crate) struct PushCounter {
+pub struct PushCounter {
     received: AtomicU64,
     wrong: AtomicU64,
     target: AtomicU64,
@@ -100,17 +97,17 @@ impl PushCounter {
     }
 
     /// The pushes received so far.
-    pub(crate) fn received(&self) -> u64 {
+    pub fn received(&self) -> u64 {
         self.received.load(Ordering::Acquire)
     }
 
     /// The pushes received whose field 1 was not the client's text.
-    pub(crate) fn wrong(&self) -> u64 {
+    pub fn wrong(&self) -> u64 {
         self.wrong.load(Ordering::Relaxed)
     }
 
     /// Waits until `target` pushes in all have been received.
-    pub(crate) async fn wait_for(&self, target: u64) {
+    pub async fn wait_for(&self, target: u64) {
         self.target.store(target, Ordering::Release);
         while self.received() < target {
             self.reached.notified().await;
@@ -119,25 +116,25 @@ impl PushCounter {
 }
 
 /// `Sink.Push` for protobuf bodies: counts what the server pushes.
-pub(crate) struct Sink(pub(crate) Arc<PushCounter>);
+pub struct Sink(pub Arc<PushCounter>);
 
 #[tp::service(mapper = "rpc")]
 impl Sink {
     /// Counts one push.
     #[tp(push)]
     fn push(&self, msg: Protobuf<BenchmarkMessage>) {
-        self.0.record(msg.field1 == bench_message::TEXT);
+        self.0.record(msg.field1 == crate::message::TEXT);
     }
 }
 
 /// `Sink.Push` for serde bodies.
-pub(crate) struct SinkSerde(pub(crate) Arc<PushCounter>);
+pub struct SinkSerde(pub Arc<PushCounter>);
 
 #[tp::service(mapper = "rpc")]
 impl SinkSerde {
     /// Counts one push.
     #[tp(push, route = "Sink.Push")]
     fn push(&self, msg: BenchmarkMessage) {
-        self.0.record(msg.field1 == bench_message::TEXT);
+        self.0.record(msg.field1 == crate::message::TEXT);
     }
 }

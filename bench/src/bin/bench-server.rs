@@ -3,24 +3,17 @@
 //! one by itself; run this one to measure a server you start yourself:
 //!
 //! ```text
-//! cargo run --release --example bench-server -- -s 127.0.0.1:8199 &
-//! cargo run --release --example bench-client -- -s 127.0.0.1:8199 --server-pid $!
+//! cargo run --release -p teleport-bench --bin bench-server -- -s 127.0.0.1:8199 &
+//! cargo run --release -p teleport-bench --bin bench-client -- -s 127.0.0.1:8199 --server-pid $!
 //! ```
 //!
 //! On `tls`, `quic` and `wss`, without `--cert` and `--key`, it makes a self-signed
 //! certificate and prints on stderr the file to give the client's `--ca`.
 
-#[allow(dead_code, reason = "the client side of the certificates is the client's")]
-mod certs;
-mod cli;
-#[allow(dead_code, reason = "the push sink is the client's; the server only pushes to it")]
-mod hello;
-mod serve;
-
 use std::process::ExitCode;
 
-use crate::cli::Args;
-use crate::serve::ServerOptions;
+use teleport_bench::cli::Args;
+use teleport_bench::serve::ServerOptions;
 
 const USAGE: &str = "\
 usage: bench-server [options]
@@ -49,7 +42,7 @@ fn main() -> ExitCode {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     }
-    match serve::run(&options) {
+    match teleport_bench::serve::run(&options) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("bench-server: {e}");

@@ -13,7 +13,6 @@
 
 mod chart;
 mod networks;
-mod row;
 mod targets;
 
 use std::collections::BTreeMap;
@@ -22,7 +21,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::row::{Kind, Row, Scenario};
+use teleport_bench::row::{Kind, Row, Scenario};
 
 const USAGE: &str = "\
 usage: bench-report --out FILE.md --svg FILE.svg [--meta TEXT]... RUNS.jsonl...

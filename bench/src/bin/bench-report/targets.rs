@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::row::{Kind, Row, Scenario};
 use crate::{Summary, median, opt};
+use teleport_bench::row::{Kind, Row, Scenario};
 
 /// Throughput at every C, as a share of the ceiling's.
 const MIN_RATIO: f64 = 0.8;

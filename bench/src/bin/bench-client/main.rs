@@ -8,8 +8,8 @@
 //! processes per 100k calls and the server's peak RSS.
 //!
 //! ```text
-//! cargo run --release --example bench-client -- -c 100,500,1000 -n 1000000 --compare
-//! cargo run --release --example bench-client -- -c 100 -n 200000 --network quic --compare
+//! cargo run --release -p teleport-bench --bin bench-client -- -c 100,500,1000 -n 1000000 --compare
+//! cargo run --release -p teleport-bench --bin bench-client -- -c 100 -n 200000 --network quic --compare
 //! ```
 //!
 //! On `tls`, `quic` and `wss` the client makes a self-signed certificate at startup, hands
@@ -17,14 +17,9 @@
 //! named with `-s` needs `--ca`. The raw ceiling has no TLS, QUIC or WebSocket flavour: with
 //! `--compare` those networks are compared with plain TCP, measured just before.
 
-mod certs;
-mod cli;
-mod hello;
 mod load;
 mod measure;
 mod push;
-mod row;
-mod serve;
 mod spawn;
 mod table;
 
@@ -40,15 +35,15 @@ use teleport::transport::tls::TlsConfig;
 use teleport::{Peer, PeerConfig, Session};
 use tokio::net::{TcpStream, UnixStream};
 
-use crate::certs::{CertDir, client_tls};
-use crate::cli::{Args, Codec, Network, runtime};
-use crate::hello::{BenchmarkMessage, PushCounter, Sink, SinkSerde};
 use crate::load::{Body, Caller, Measured, RawConn, RawPipe, Stub};
 use crate::measure::status_kib;
-use crate::row::{Kind, Row, Scenario};
-use crate::serve::ServerOptions;
 use crate::spawn::Target;
 use crate::table::Table;
+use teleport_bench::certs::{CertDir, client_tls};
+use teleport_bench::cli::{Args, Codec, Network, runtime};
+use teleport_bench::hello::{BenchmarkMessage, PushCounter, Sink, SinkSerde};
+use teleport_bench::row::{Kind, Row, Scenario};
+use teleport_bench::serve::ServerOptions;
 
 const USAGE: &str = "\
 usage: bench-client [options]
@@ -242,7 +237,7 @@ fn main() -> ExitCode {
         }
     };
     let result = if options.serve {
-        serve::run(&options.server).map(|()| true)
+        teleport_bench::serve::run(&options.server).map(|()| true)
     } else {
         options.prepare_tls().and_then(|()| {
             let rt = runtime(options.server.threads)?;

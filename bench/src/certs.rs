@@ -9,18 +9,18 @@ use teleport::transport::tls::{self, Identity, TlsConfig};
 
 /// A self-signed certificate for `localhost`, `127.0.0.1` and `::1`, written to a directory
 /// of its own that goes away with this value.
-pub(crate) struct CertDir {
+pub struct CertDir {
     dir: PathBuf,
     /// The certificate, PEM: what a client trusts.
-    pub(crate) cert: PathBuf,
+    pub cert: PathBuf,
     /// Its private key, PKCS#8 PEM.
-    pub(crate) key: PathBuf,
+    pub key: PathBuf,
 }
 
 impl CertDir {
     /// Makes the certificate and writes it under the temporary directory, in a folder named
     /// after `who` and this process.
-    pub(crate) fn generate(who: &str) -> Result<Self, Box<dyn std::error::Error>> {
+    pub fn generate(who: &str) -> Result<Self, Box<dyn std::error::Error>> {
         let cert = selfsigned::generate(&["localhost", "127.0.0.1", "::1"])?;
         let name = format!("teleport-{who}-{}-certs", std::process::id());
         let dir = std::env::temp_dir().join(name);
@@ -39,12 +39,12 @@ impl Drop for CertDir {
 }
 
 /// A server configuration presenting the certificate and key of these PEM files.
-pub(crate) fn server_tls(cert: &Path, key: &Path) -> Result<TlsConfig, tls::TlsError> {
+pub fn server_tls(cert: &Path, key: &Path) -> Result<TlsConfig, tls::TlsError> {
     let identity = Identity::from_pem_files(cert, key)?;
     Ok(TlsConfig::new().with_server(tls::server_config(&identity)?))
 }
 
 /// A client configuration trusting the certificates of this PEM file, and nothing else.
-pub(crate) fn client_tls(ca: &Path) -> Result<TlsConfig, tls::TlsError> {
+pub fn client_tls(ca: &Path) -> Result<TlsConfig, tls::TlsError> {
     Ok(TlsConfig::new().with_client(tls::client_config(tls::load_roots(ca)?)?))
 }

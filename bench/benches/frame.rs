@@ -1,21 +1,18 @@
 //! Encode and decode of one whole raw frame carrying BENCH.md's `BenchmarkMessage`: the body
 //! codec plus `RawProto`, in protobuf and in JSON.
 //!
-//! Run with `cargo bench -p teleport --all-features --bench frame`.
+//! Run with `cargo bench -p teleport-bench --bench frame`.
 
 // `criterion_group!` defines an undocumented `pub fn`.
 #![allow(missing_docs)]
 
-#[path = "support/bench_message.rs"]
-mod bench_message;
-
 use std::hint::black_box;
 
-use bench_message::BenchmarkMessage;
 use bytes::{Bytes, BytesMut};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use teleport::codec::{self, DecodeBody, EncodeBody, Protobuf, encode_to_bytes};
 use teleport::{Message, MessageType, Proto, RawProto};
+use teleport_bench::message::BenchmarkMessage;
 
 /// The call the benchmark client sends, with `body` in codec `codec`.
 fn call(codec: u8, body: Bytes) -> Message {

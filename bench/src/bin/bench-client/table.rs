@@ -5,8 +5,8 @@ use std::io::{IsTerminal, Write};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::cli::Network;
-use crate::row::{Kind, Row, Scenario};
+use teleport_bench::cli::Network;
+use teleport_bench::row::{Kind, Row, Scenario};
 
 /// The table's header, BENCH.md's columns first.
 const HEADER: &str = "\

@@ -1,12 +1,9 @@
 //! The benchmark body of BENCH.md has the size Teleport's benchmark gives it, in every codec
 //! we run the benchmark with.
 
-#[path = "../benches/support/bench_message.rs"]
-mod bench_message;
-
-use bench_message::{BenchmarkMessage, NUMBER, TEXT};
 use prost::Message as _;
 use teleport::codec::{self, DecodeBody, Protobuf, encode_to_bytes};
+use teleport_bench::message::{BenchmarkMessage, NUMBER, TEXT};
 
 #[test]
 fn client_message_is_581_bytes_of_protobuf() {

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 /// What was measured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub(crate) enum Kind {
+pub enum Kind {
     /// The raw ceiling: the same frames echoed over plain tokio sockets.
     Ceiling,
     /// Teleport.
@@ -15,7 +15,7 @@ pub(crate) enum Kind {
 
 impl Kind {
     /// The name shown in tables and charts.
-    pub(crate) fn label(self) -> &'static str {
+    pub fn label(self) -> &'static str {
         match self {
             Kind::Ceiling => "raw ceiling",
             Kind::Teleport => "teleport",
@@ -26,7 +26,7 @@ impl Kind {
 /// How the clients used their connections.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub(crate) enum Scenario {
+pub enum Scenario {
     /// Each client calls on its own session.
     Calls,
     /// The clients share fewer sessions than there are clients; for the ceiling, each
@@ -39,67 +39,67 @@ pub(crate) enum Scenario {
 /// One run at one concurrency. Latencies are in milliseconds, taken over the timed phase
 /// only (after dial and warm-up), as is the throughput.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub(crate) struct Row {
+pub struct Row {
     /// Ceiling or teleport.
-    pub(crate) kind: Kind,
+    pub kind: Kind,
     /// Calls, multiplexed calls or pushes.
-    pub(crate) scenario: Scenario,
+    pub scenario: Scenario,
     /// `protobuf`, `json` or `bincode`.
-    pub(crate) codec: String,
+    pub codec: String,
     /// The network the row ran on: `tcp`, `unix`, `tls`, `quic`, `ws` or `wss` (a ceiling
     /// row: `tcp` or `unix`, whatever the network of the teleport row it goes with).
-    pub(crate) network: String,
+    pub network: String,
     /// Worker threads per process (0: one per core).
-    pub(crate) threads: usize,
+    pub threads: usize,
     /// Concurrent clients (C).
-    pub(crate) clients: usize,
+    pub clients: usize,
     /// Connections they used.
-    pub(crate) sessions: usize,
+    pub sessions: usize,
     /// Calls (or pushes) in the timed phase.
-    pub(crate) calls: u64,
+    pub calls: u64,
     /// Calls that did not end with status OK and field 1 `"OK"` (pushes with a wrong body).
-    pub(crate) failed: u64,
+    pub failed: u64,
     /// Mean latency, ms.
-    pub(crate) mean_ms: f64,
+    pub mean_ms: f64,
     /// Median latency, ms.
-    pub(crate) median_ms: f64,
+    pub median_ms: f64,
     /// Largest latency, ms.
-    pub(crate) max_ms: f64,
+    pub max_ms: f64,
     /// Smallest latency, ms.
-    pub(crate) min_ms: f64,
+    pub min_ms: f64,
     /// 99th percentile, ms.
-    pub(crate) p99_ms: f64,
+    pub p99_ms: f64,
     /// 99.9th percentile, ms.
-    pub(crate) p999_ms: f64,
+    pub p999_ms: f64,
     /// Wall time of the timed phase, s.
-    pub(crate) wall_s: f64,
+    pub wall_s: f64,
     /// Calls (or pushes) per second over the timed phase.
-    pub(crate) throughput: f64,
+    pub throughput: f64,
     /// CPU seconds (user + sys) of the client process over the timed phase.
-    pub(crate) client_cpu_s: f64,
+    pub client_cpu_s: f64,
     /// CPU seconds of the server process over the timed phase; absent when its pid is unknown.
-    pub(crate) server_cpu_s: Option<f64>,
+    pub server_cpu_s: Option<f64>,
     /// The server's peak resident set (`VmHWM`), KiB, at the end of the run.
-    pub(crate) server_peak_rss_kib: Option<u64>,
+    pub server_peak_rss_kib: Option<u64>,
     /// The server's resident set once listening, before any client connected, KiB.
-    pub(crate) server_base_rss_kib: Option<u64>,
+    pub server_base_rss_kib: Option<u64>,
     /// Throughput divided by that of the ceiling run just before, in the same invocation.
-    pub(crate) ratio: Option<f64>,
+    pub ratio: Option<f64>,
     /// TCP segments sent on this machine per call over the timed phase (loopback: both
     /// directions); absent off TCP or when `/proc/net/snmp` cannot be read.
     #[serde(default)]
-    pub(crate) packets_per_call: Option<f64>,
+    pub packets_per_call: Option<f64>,
 }
 
 impl Row {
     /// CPU seconds of both processes per 100,000 calls.
-    pub(crate) fn cpu_per_100k(&self) -> Option<f64> {
+    pub fn cpu_per_100k(&self) -> Option<f64> {
         let calls = self.calls.max(1) as f64;
         self.server_cpu_s.map(|server| (server + self.client_cpu_s) * 100_000.0 / calls)
     }
 
     /// The server's memory per connection: its peak over its idle resident set, KiB.
-    pub(crate) fn rss_per_session_kib(&self) -> Option<f64> {
+    pub fn rss_per_session_kib(&self) -> Option<f64> {
         let (peak, base) = (self.server_peak_rss_kib?, self.server_base_rss_kib?);
         Some(peak.saturating_sub(base) as f64 / self.sessions.max(1) as f64)
     }

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 use indicatif::ProgressBar;
 use teleport::{CallOptions, Session, Status, codec};
 
-use crate::hello::{HelloClient, PushCounter};
 use crate::load::{Measured, cpu_now, cpu_spent};
 use crate::measure::Latencies;
+use teleport_bench::hello::{HelloClient, PushCounter};
 
 /// Rounds pushed before the timed phase.
 const WARMUP_ROUNDS: u64 = 5;
