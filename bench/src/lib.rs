@@ -8,6 +8,7 @@
 //!
 //! `scripts/bench.sh` runs the whole benchmark and writes the report.
 
+pub mod ceiling;
 pub mod certs;
 pub mod cli;
 pub mod hello;

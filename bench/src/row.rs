@@ -9,6 +9,11 @@ use serde::{Deserialize, Serialize};
 pub enum Kind {
     /// The raw ceiling: the same frames echoed over plain tokio sockets.
     Ceiling,
+    /// The codec ceiling: the raw ceiling's sockets plus the protobuf work every call of the
+    /// benchmark needs (the client encodes the request and decodes the reply, the server
+    /// decodes the request and encodes the reply), with no routing and no ids.
+    #[serde(rename = "codec_ceiling")]
+    CodecCeiling,
     /// Teleport.
     Teleport,
 }
@@ -18,6 +23,7 @@ impl Kind {
     pub fn label(self) -> &'static str {
         match self {
             Kind::Ceiling => "raw ceiling",
+            Kind::CodecCeiling => "codec ceiling",
             Kind::Teleport => "teleport",
         }
     }
@@ -83,8 +89,12 @@ pub struct Row {
     pub server_peak_rss_kib: Option<u64>,
     /// The server's resident set once listening, before any client connected, KiB.
     pub server_base_rss_kib: Option<u64>,
-    /// Throughput divided by that of the ceiling run just before, in the same invocation.
+    /// Throughput divided by that of the raw ceiling run just before, in the same invocation.
     pub ratio: Option<f64>,
+    /// Throughput divided by that of the codec ceiling run just before, in the same
+    /// invocation; absent when none ran (other codecs, other scenarios, older rows).
+    #[serde(default)]
+    pub codec_ratio: Option<f64>,
     /// TCP segments sent on this machine per call over the timed phase (loopback: both
     /// directions); absent off TCP or when `/proc/net/snmp` cannot be read.
     #[serde(default)]

@@ -1,5 +1,5 @@
-//! The benchmark server: teleport serving `Hello.Say`, or the raw ceiling, an echo of whole
-//! frames over plain tokio sockets. It prints `listening <address>` once it accepts
+//! The benchmark server: teleport serving `Hello.Say`, or one of the ceilings over plain
+//! tokio sockets ([`crate::ceiling`]). It prints `listening <address>` once it accepts
 //! connections, which is how a client that started it learns where to dial.
 //!
 //! On the TLS networks (`tls`, `quic`, `wss`) it presents the certificate of `--cert` and
@@ -9,13 +9,13 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use bytes::{Buf, BytesMut};
 use teleport::{Peer, PeerConfig};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
+use crate::ceiling;
 use crate::certs::{CertDir, server_tls};
 use crate::cli::{Args, Codec, Network, runtime};
 use crate::hello::{Hello, HelloSerde};
+use crate::row::Kind;
 
 /// How the server runs.
 #[derive(Clone, Debug)]
@@ -26,8 +26,8 @@ pub struct ServerOptions {
     pub network: Network,
     /// The body codec `Hello.Say` is served in.
     pub codec: Codec,
-    /// Serve the raw ceiling instead of teleport.
-    pub raw: bool,
+    /// What to serve: teleport, or one of the ceilings.
+    pub kind: Kind,
     /// Worker threads of the runtime (0: one per core).
     pub threads: usize,
     /// Exit when standard input closes: set by a client that started this server, so that
@@ -45,7 +45,7 @@ impl Default for ServerOptions {
             addr: "127.0.0.1:8199".to_owned(),
             network: Network::Tcp,
             codec: Codec::Protobuf,
-            raw: false,
+            kind: Kind::Teleport,
             threads: 0,
             exit_on_eof: false,
             cert: None,
@@ -61,7 +61,8 @@ impl ServerOptions {
             "-s" | "--addr" => self.addr = args.value(flag)?,
             "--network" => self.network = args.value(flag)?,
             "--codec" => self.codec = args.value(flag)?,
-            "--raw" => self.raw = true,
+            "--raw" => self.kind = Kind::Ceiling,
+            "--codec-ceiling" => self.kind = Kind::CodecCeiling,
             "--threads" => self.threads = args.value(flag)?,
             "--exit-on-eof" => self.exit_on_eof = true,
             "--cert" => self.cert = Some(args.value(flag)?),
@@ -78,10 +79,9 @@ pub fn run(options: &ServerOptions) -> Result<(), Box<dyn std::error::Error>> {
     rt.block_on(async {
         // Kept until the server exits: its certificate files, when it made them.
         let mut made_certs = None;
-        let addr = if options.raw {
-            listen_raw(options).await?
-        } else {
-            listen(options, &mut made_certs).await?
+        let addr = match options.kind {
+            Kind::Teleport => listen(options, &mut made_certs).await?,
+            ceiling => listen_ceiling(options, ceiling).await?,
         };
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "listening {addr}")?;
@@ -148,11 +148,19 @@ async fn listen(
     })
 }
 
-/// Starts the raw ceiling's echo server; returns the address to dial.
-async fn listen_raw(options: &ServerOptions) -> Result<String, Box<dyn std::error::Error>> {
+/// Starts the server of a ceiling (`kind`); returns the address to dial.
+async fn listen_ceiling(
+    options: &ServerOptions,
+    kind: Kind,
+) -> Result<String, Box<dyn std::error::Error>> {
     let network = options.network;
     if network.ceiling() != network {
-        return Err(format!("--raw echoes over plain tcp or unix sockets, not {network}").into());
+        return Err(
+            format!("the ceilings run over plain tcp or unix sockets, not {network}").into()
+        );
+    }
+    if kind == Kind::CodecCeiling && options.codec != Codec::Protobuf {
+        return Err("the codec ceiling does the protobuf work of a call: --codec protobuf".into());
     }
     match network {
         Network::Unix => {
@@ -160,7 +168,7 @@ async fn listen_raw(options: &ServerOptions) -> Result<String, Box<dyn std::erro
             let listener = tokio::net::UnixListener::bind(&options.addr)?;
             tokio::spawn(async move {
                 while let Ok((stream, _)) = listener.accept().await {
-                    tokio::spawn(echo(stream));
+                    tokio::spawn(serve_ceiling(stream, kind));
                 }
             });
             Ok(options.addr.clone())
@@ -171,7 +179,7 @@ async fn listen_raw(options: &ServerOptions) -> Result<String, Box<dyn std::erro
             tokio::spawn(async move {
                 while let Ok((stream, _)) = listener.accept().await {
                     let _ = stream.set_nodelay(true);
-                    tokio::spawn(echo(stream));
+                    tokio::spawn(serve_ceiling(stream, kind));
                 }
             });
             Ok(addr)
@@ -179,41 +187,13 @@ async fn listen_raw(options: &ServerOptions) -> Result<String, Box<dyn std::erro
     }
 }
 
-/// Echoes every whole frame (a 4-byte big-endian length that counts itself, then the rest)
-/// back as it came: one read, then one write of every frame that read completed.
-async fn echo(mut stream: impl AsyncRead + AsyncWrite + Unpin) {
-    let mut buf = BytesMut::with_capacity(8 << 10);
-    loop {
-        match stream.read_buf(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {}
-        }
-        let Some(whole) = whole_frames(&buf) else { return };
-        if whole > 0 {
-            if stream.write_all(&buf[..whole]).await.is_err() {
-                return;
-            }
-            buf.advance(whole);
-        }
-        if buf.capacity() - buf.len() < 1024 {
-            buf.reserve(8 << 10);
-        }
+/// Serves one connection of a ceiling: the raw echo, or the codec ceiling's answers.
+async fn serve_ceiling(
+    stream: impl tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    kind: Kind,
+) {
+    match kind {
+        Kind::CodecCeiling => ceiling::answer(stream).await,
+        _ => ceiling::echo(stream).await,
     }
-}
-
-/// The length of the whole frames at the front of `buf`; `None` if a length prefix is
-/// shorter than itself.
-fn whole_frames(buf: &[u8]) -> Option<usize> {
-    let mut end = 0;
-    while let Some(prefix) = buf.get(end..end + 4) {
-        let len = u32::from_be_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]) as usize;
-        if len < 4 {
-            return None;
-        }
-        if buf.len() < end + len {
-            break;
-        }
-        end += len;
-    }
-    Some(end)
 }

@@ -1,6 +1,7 @@
 //! `bench-server`: the server of Teleport's benchmark, serving `Hello.Say` through
-//! `#[tp::service(mapper = "rpc")]`, or the raw ceiling with `--raw`. `bench-client` starts
-//! one by itself; run this one to measure a server you start yourself:
+//! `#[tp::service(mapper = "rpc")]`, or the raw ceiling with `--raw` (the codec ceiling with
+//! `--codec-ceiling`). `bench-client` starts one by itself; run this one to measure a server
+//! you start yourself:
 //!
 //! ```text
 //! cargo run --release -p teleport-bench --bin bench-server -- -s 127.0.0.1:8199 &
@@ -24,6 +25,8 @@ usage: bench-server [options]
   --key PATH       its key, a self-signed one is made and its path printed on stderr
   --threads T      worker threads (default: one per core)
   --raw            serve the raw ceiling: echo whole frames over plain sockets (tcp, unix)
+  --codec-ceiling  serve the codec ceiling: decode each call's message with prost, answer
+                   it and encode the reply, over plain sockets (tcp, unix)
   --exit-on-eof    exit when standard input closes";
 
 fn main() -> ExitCode {

@@ -15,6 +15,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::Barrier;
 
 use crate::measure::{Latencies, cpu_seconds, tcp_out_segments};
+use teleport_bench::ceiling::{Head, read_frame};
 use teleport_bench::cli::Codec;
 use teleport_bench::hello::{BenchmarkMessage, HelloClient, HelloSerdeClient};
 
@@ -77,24 +78,49 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Caller for RawConn<S> {
         if self.stream.write_all(&self.frame).await.is_err() {
             return false;
         }
-        loop {
-            if let Some(prefix) = self.buf.get(..4) {
-                let len = u32::from_be_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]);
-                let len = len as usize;
-                if self.buf.len() >= len {
-                    let same = self.buf[..len] == self.frame[..];
-                    self.buf.advance(len);
-                    return same;
-                }
-            }
-            if self.buf.capacity() - self.buf.len() < self.frame.len() {
-                self.buf.reserve(8 << 10);
-            }
-            match self.stream.read_buf(&mut self.buf).await {
-                Ok(0) | Err(_) => return false,
-                Ok(_) => {}
-            }
+        let Some(len) = read_frame(&mut self.stream, &mut self.buf, self.frame.len()).await else {
+            return false;
+        };
+        let same = self.buf[..len] == self.frame[..];
+        self.buf.advance(len);
+        same
+    }
+}
+
+/// A codec ceiling client: encodes the request with prost into a frame of the call's size,
+/// writes it, reads the reply frame and decodes its message with prost.
+pub(crate) struct CodecConn<S> {
+    stream: S,
+    request: BenchmarkMessage,
+    call: Head,
+    reply: Head,
+    out: BytesMut,
+    buf: BytesMut,
+}
+
+impl<S> CodecConn<S> {
+    /// A client sending `request` on `stream`, in frames that start with `call`, and
+    /// expecting replies that start with `reply`.
+    pub(crate) fn new(stream: S, request: BenchmarkMessage, call: Head, reply: Head) -> Self {
+        let (out, buf) = (BytesMut::with_capacity(8 << 10), BytesMut::with_capacity(8 << 10));
+        CodecConn { stream, request, call, reply, out, buf }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Caller for CodecConn<S> {
+    async fn call(&mut self) -> bool {
+        self.out.clear();
+        if self.call.encode(&self.request, &mut self.out).is_err()
+            || self.stream.write_all(&self.out).await.is_err()
+        {
+            return false;
         }
+        let Some(len) = read_frame(&mut self.stream, &mut self.buf, self.out.len()).await else {
+            return false;
+        };
+        let answered = self.reply.decode(&self.buf[..len]).is_some_and(|msg| msg.field1 == "OK");
+        self.buf.advance(len);
+        answered
     }
 }
 

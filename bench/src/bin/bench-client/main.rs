@@ -1,5 +1,6 @@
 //! `bench-client`: Teleport's benchmark (`../shared/BENCH.md` of the project) against
-//! teleport, with the raw ceiling measured by the same tool.
+//! teleport, with the raw and codec ceilings ([`teleport_bench::ceiling`]) measured by the
+//! same tool.
 //!
 //! C clients, each with its own session, make 5 warm-up calls and then N/C sequential calls
 //! to `Hello.Say` through the generated stub, with the 581-byte `BenchmarkMessage`. The
@@ -33,9 +34,11 @@ use indicatif::ProgressBar;
 use teleport::codec::Protobuf;
 use teleport::transport::tls::TlsConfig;
 use teleport::{Peer, PeerConfig, Session};
+use teleport_bench::ceiling::Head;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpStream, UnixStream};
 
-use crate::load::{Body, Caller, Measured, RawConn, RawPipe, Stub};
+use crate::load::{Body, Caller, CodecConn, Measured, RawConn, RawPipe, Stub};
 use crate::measure::status_kib;
 use crate::spawn::Target;
 use crate::table::Table;
@@ -62,8 +65,11 @@ usage: bench-client [options]
   --push             the server pushes N messages in rounds to every one of C sessions
   --raw              measure the raw ceiling only: the same frames echoed over plain sockets
                      (tcp or unix)
-  --compare          per row, measure the ceiling then teleport, and report their ratio; the
-                     ceiling of tls, quic, ws and wss is plain tcp
+  --codec-ceiling    measure the codec ceiling only: the raw ceiling plus the protobuf work
+                     of each call (client and server encode and decode with prost)
+  --compare          per row, measure the raw ceiling, then (protobuf, one session per
+                     client, tcp or unix) the codec ceiling, then teleport, and report the
+                     ratios; the ceiling of tls, quic, ws and wss is plain tcp
   --json             print one JSON object per row on stdout (the table goes to stderr)";
 
 /// What the command line asks for.
@@ -75,7 +81,6 @@ struct Options {
     server_pid: Option<String>,
     sessions: Option<usize>,
     push: bool,
-    raw: bool,
     compare: bool,
     json: bool,
     serve: bool,
@@ -97,7 +102,6 @@ impl Options {
             server_pid: None,
             sessions: None,
             push: false,
-            raw: false,
             compare: false,
             json: false,
             serve: false,
@@ -121,7 +125,6 @@ impl Options {
                 _ => return Err(format!("unknown flag {flag}")),
             }
         }
-        options.raw = options.server.raw;
         options.external = !options.server.addr.is_empty();
         options.check()?;
         Ok(options)
@@ -134,17 +137,25 @@ impl Options {
         if self.clients.contains(&0) || self.total == 0 || self.sessions == Some(0) {
             return Err("-c, -n and --sessions must be at least 1".to_owned());
         }
-        if self.push && (self.raw || self.compare || self.sessions.is_some()) {
-            return Err("--push has no raw ceiling and uses one session per client".to_owned());
+        let only = self.server.kind;
+        if self.push && (only != Kind::Teleport || self.compare || self.sessions.is_some()) {
+            return Err("--push has no ceiling and uses one session per client".to_owned());
+        }
+        if only == Kind::CodecCeiling
+            && (self.server.codec != Codec::Protobuf || self.sessions.is_some())
+        {
+            return Err(
+                "the codec ceiling runs with protobuf, one connection per client".to_owned()
+            );
         }
         if self.external && self.compare {
             return Err("--compare starts its own servers: drop -s".to_owned());
         }
         let network = self.server.network;
-        if self.raw && network.ceiling() != network {
+        if only != Kind::Teleport && network.ceiling() != network {
             return Err(format!(
-                "--raw echoes over plain tcp or unix sockets, not {network} (--compare pairs \
-                 {network} with the tcp ceiling)"
+                "the ceilings run over plain tcp or unix sockets, not {network} (--compare \
+                 pairs {network} with the tcp ceiling)"
             ));
         }
         if self.ca.is_some() && !(self.external && network.secure()) {
@@ -188,8 +199,26 @@ impl Options {
             }
             _ => "127.0.0.1:0".to_owned(),
         };
-        let raw = kind == Kind::Ceiling;
-        Target::spawn(&ServerOptions { addr, raw, network, ..self.server.clone() })
+        Target::spawn(&ServerOptions { addr, kind, network, ..self.server.clone() })
+    }
+
+    /// What each row measures, in order: with `--compare`, the raw ceiling, the codec
+    /// ceiling where it applies (protobuf, one session per client, on the network itself),
+    /// then teleport; otherwise the one kind asked for.
+    fn kinds(&self) -> Vec<Kind> {
+        if !self.compare {
+            return vec![self.server.kind];
+        }
+        let network = self.server.network;
+        let codec = self.server.codec == Codec::Protobuf
+            && self.sessions.is_none()
+            && network.ceiling() == network;
+        let mut kinds = vec![Kind::Ceiling];
+        if codec {
+            kinds.push(Kind::CodecCeiling);
+        }
+        kinds.push(Kind::Teleport);
+        kinds
     }
 
     fn body(&self) -> Body {
@@ -214,7 +243,7 @@ impl Options {
 /// The network a row of `kind` runs on: the run's, or the ceiling's plain sockets.
 fn network_of(kind: Kind, network: Network) -> Network {
     match kind {
-        Kind::Ceiling => network.ceiling(),
+        Kind::Ceiling | Kind::CodecCeiling => network.ceiling(),
         Kind::Teleport => network,
     }
 }
@@ -259,20 +288,21 @@ fn main() -> ExitCode {
 
 /// Runs every row; returns whether every call succeeded.
 async fn bench(options: &Options) -> Result<bool, Box<dyn Error>> {
-    let kinds: &[Kind] = match (options.compare, options.raw) {
-        (true, _) => &[Kind::Ceiling, Kind::Teleport],
-        (false, true) => &[Kind::Ceiling],
-        (false, false) => &[Kind::Teleport],
-    };
+    let kinds = options.kinds();
     let mut table = Table::new(options.json, options.server.network);
     let mut all_ok = true;
     for &clients in &options.clients {
-        let mut ceiling = None;
-        for &kind in kinds {
+        let (mut raw, mut codec) = (None, None);
+        for &kind in &kinds {
             let mut row = run_row(options, kind, clients).await?;
+            let of = |ceiling: Option<f64>| ceiling.map(|c| row.throughput / c);
             match kind {
-                Kind::Ceiling => ceiling = Some(row.throughput),
-                Kind::Teleport => row.ratio = ceiling.map(|c| row.throughput / c),
+                Kind::Ceiling => raw = Some(row.throughput),
+                Kind::CodecCeiling => {
+                    row.ratio = of(raw);
+                    codec = Some(row.throughput);
+                }
+                Kind::Teleport => (row.ratio, row.codec_ratio) = (of(raw), of(codec)),
             }
             all_ok &= row.failed == 0;
             table.print(&row)?;
@@ -301,9 +331,14 @@ async fn run_row(options: &Options, kind: Kind, clients: usize) -> Result<Row, B
             _ => (
                 Scenario::Calls,
                 clients,
-                ceiling(options, addr, clients, per_client, pid, &progress).await?,
+                ceiling(options, kind, addr, clients, per_client, pid, &progress).await?,
             ),
         },
+        Kind::CodecCeiling => (
+            Scenario::Calls,
+            clients,
+            ceiling(options, kind, addr, clients, per_client, pid, &progress).await?,
+        ),
         Kind::Teleport if options.push => (
             Scenario::Push,
             clients,
@@ -344,6 +379,7 @@ async fn run_row(options: &Options, kind: Kind, clients: usize) -> Result<Row, B
         server_peak_rss_kib,
         server_base_rss_kib: base_rss,
         ratio: None,
+        codec_ratio: None,
         packets_per_call: measured.segments.map(|s| s as f64 / measured.calls.max(1) as f64),
     })
 }
@@ -433,32 +469,51 @@ async fn pipelined(
     Ok(load::run_workers(pipes, per_client, pid, progress).await)
 }
 
-/// The raw ceiling: one plain socket per client.
+/// A ceiling of calls (`kind`: raw or codec): one plain socket per client.
 async fn ceiling(
     options: &Options,
+    kind: Kind,
     addr: &str,
     clients: usize,
     per_client: u64,
     pid: Option<&str>,
     progress: &ProgressBar,
 ) -> Result<Measured, Box<dyn Error>> {
-    let frame = load::raw_frame(&options.body(), options.server.codec)?;
-    Ok(match options.server.network.ceiling() {
-        Network::Unix => {
-            let mut callers = Vec::with_capacity(clients);
-            for _ in 0..clients {
-                callers.push(RawConn::new(UnixStream::connect(addr).await?, frame.clone()));
-            }
-            load::run(callers, per_client, pid, progress).await
+    if options.server.network.ceiling() == Network::Unix {
+        let mut streams = Vec::with_capacity(clients);
+        for _ in 0..clients {
+            streams.push(UnixStream::connect(addr).await?);
         }
-        _ => {
-            let mut callers = Vec::with_capacity(clients);
-            for _ in 0..clients {
-                let stream = TcpStream::connect(addr).await?;
-                stream.set_nodelay(true)?;
-                callers.push(RawConn::new(stream, frame.clone()));
-            }
-            load::run(callers, per_client, pid, progress).await
-        }
+        return ceiling_on(options, kind, streams, per_client, pid, progress).await;
+    }
+    let mut streams = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        let stream = TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        streams.push(stream);
+    }
+    ceiling_on(options, kind, streams, per_client, pid, progress).await
+}
+
+/// Runs a ceiling's clients, one on each of `streams`.
+async fn ceiling_on<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
+    options: &Options,
+    kind: Kind,
+    streams: Vec<S>,
+    per_client: u64,
+    pid: Option<&str>,
+    progress: &ProgressBar,
+) -> Result<Measured, Box<dyn Error>> {
+    Ok(if kind == Kind::CodecCeiling {
+        let (call, reply) = (Head::call()?, Head::reply()?);
+        let callers = streams
+            .into_iter()
+            .map(|s| CodecConn::new(s, BenchmarkMessage::client(), call.clone(), reply.clone()))
+            .collect();
+        load::run(callers, per_client, pid, progress).await
+    } else {
+        let frame = load::raw_frame(&options.body(), options.server.codec)?;
+        let callers = streams.into_iter().map(|s| RawConn::new(s, frame.clone())).collect();
+        load::run(callers, per_client, pid, progress).await
     })
 }

@@ -4,6 +4,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
+use teleport_bench::row::Kind;
 use teleport_bench::serve::ServerOptions;
 
 /// The server of one run.
@@ -78,8 +79,10 @@ fn server_args(options: &ServerOptions) -> Vec<String> {
         "--threads".to_owned(),
         options.threads.to_string(),
     ];
-    if options.raw {
-        args.push("--raw".to_owned());
+    match options.kind {
+        Kind::Teleport => {}
+        Kind::Ceiling => args.push("--raw".to_owned()),
+        Kind::CodecCeiling => args.push("--codec-ceiling".to_owned()),
     }
     if options.exit_on_eof {
         args.push("--exit-on-eof".to_owned());

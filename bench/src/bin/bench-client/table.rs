@@ -10,8 +10,8 @@ use teleport_bench::row::{Kind, Row, Scenario};
 
 /// The table's header, BENCH.md's columns first.
 const HEADER: &str = "\
-| kind | clients | sessions | mean (ms) | median (ms) | max (ms) | min (ms) | p99 (ms) | p99.9 (ms) | throughput (/s) | vs ceiling | CPU s/100k srv+cli | srv peak RSS (MiB) | packets/call | failed |
-|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|";
+| kind | clients | sessions | mean (ms) | median (ms) | max (ms) | min (ms) | p99 (ms) | p99.9 (ms) | throughput (/s) | vs ceiling | vs codec ceiling | CPU s/100k srv+cli | srv peak RSS (MiB) | packets/call | failed |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|";
 
 /// Prints rows as they are measured.
 pub(crate) struct Table {
@@ -77,7 +77,7 @@ impl Table {
 fn line(row: &Row, named: bool) -> String {
     let ms =
         |v: f64| if row.scenario == Scenario::Push { "-".to_owned() } else { format!("{v:.3}") };
-    let ratio = row.ratio.map_or_else(|| "-".to_owned(), |r| format!("{r:.2}"));
+    let ratio = |r: Option<f64>| r.map_or_else(|| "-".to_owned(), |r| format!("{r:.2}"));
     let cpu = match (row.server_cpu_s, row.cpu_per_100k()) {
         (Some(server), Some(total)) => {
             let per = 100_000.0 / row.calls.max(1) as f64;
@@ -100,7 +100,7 @@ fn line(row: &Row, named: bool) -> String {
         kind.push_str(&format!(" ({})", row.network));
     }
     format!(
-        "| {kind} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} | {ratio} | {cpu} | {rss} | {} | {} |",
+        "| {kind} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} | {} | {} | {cpu} | {rss} | {} | {} |",
         row.clients,
         row.sessions,
         ms(row.mean_ms),
@@ -110,6 +110,8 @@ fn line(row: &Row, named: bool) -> String {
         ms(row.p99_ms),
         ms(row.p999_ms),
         row.throughput,
+        ratio(row.ratio),
+        ratio(row.codec_ratio),
         row.packets_per_call.map_or_else(|| "-".to_owned(), |p| format!("{p:.2}")),
         row.failed,
     )

@@ -1,5 +1,5 @@
 //! The chart of `docs/benchmarks.svg`: throughput and p99 by concurrency, one line for
-//! teleport and one for the raw ceiling.
+//! teleport, one for the raw ceiling and one for the codec ceiling.
 
 use std::error::Error;
 use std::path::Path;
@@ -56,14 +56,19 @@ fn panel(
         .x_desc("concurrent clients (C)")
         .y_desc(labels.unit)
         .draw()?;
-    for (kind, color) in
-        [(Kind::Ceiling, RGBColor(120, 120, 120)), (Kind::Teleport, RGBColor(31, 119, 180))]
-    {
+    for (kind, color) in [
+        (Kind::Ceiling, RGBColor(120, 120, 120)),
+        (Kind::CodecCeiling, RGBColor(255, 127, 14)),
+        (Kind::Teleport, RGBColor(31, 119, 180)),
+    ] {
         let points: Vec<(f64, f64)> = summaries
             .iter()
             .filter(|s| s.kind == kind)
             .map(|s| (s.clients as f64, value(s)))
             .collect();
+        if points.is_empty() {
+            continue;
+        }
         chart
             .draw_series(LineSeries::new(points, color.stroke_width(2)).point_size(4))?
             .label(kind.label())

@@ -24,9 +24,11 @@ pub(crate) fn section(rows: &[Row], meta: &[String]) -> Result<String, String> {
     let mut paired: BTreeMap<(String, usize), Vec<Pair<'_>>> = BTreeMap::new();
     let mut ceilings: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut previous: Option<&Row> = None;
-    for row in rows.iter().filter(|r| r.scenario == Scenario::Calls) {
+    // The codec ceiling, measured on tcp and unix, is the main table's: left out here.
+    let calls = rows.iter().filter(|r| r.scenario == Scenario::Calls);
+    for row in calls.filter(|r| r.kind != Kind::CodecCeiling) {
         match row.kind {
-            Kind::Ceiling => {
+            Kind::Ceiling | Kind::CodecCeiling => {
                 ceilings.entry(row.network.clone()).or_default().push(row.throughput);
             }
             Kind::Teleport => {

@@ -11,6 +11,10 @@ use teleport_bench::row::{Kind, Row, Scenario};
 const MIN_RATIO: f64 = 0.8;
 /// CPU per call, as a multiple of the ceiling's.
 const MAX_CPU: f64 = 1.3;
+/// Throughput at C = 100 and 1000, as a share of the codec ceiling's.
+const MIN_CODEC_RATIO: f64 = 0.9;
+/// CPU per call at C = 100 and 1000, as a multiple of the codec ceiling's.
+const MAX_CODEC_CPU: f64 = 1.15;
 /// Server peak RSS at C = 1000, MiB.
 const MAX_RSS_MIB: f64 = 32.0;
 /// Multiplexed throughput, as a share of the pipelined ceiling of the same shape.
@@ -85,7 +89,9 @@ pub(crate) fn sections(summaries: &[Summary], rows: &[Row]) -> String {
         for s in &scenarios {
             let name = match (s.kind, s.scenario) {
                 (_, Scenario::Calls) => "calls",
-                (Kind::Ceiling, Scenario::Multiplexed) => "raw pipelined ceiling",
+                (Kind::Ceiling | Kind::CodecCeiling, Scenario::Multiplexed) => {
+                    "raw pipelined ceiling"
+                }
                 (Kind::Teleport, Scenario::Multiplexed) => "multiplexed calls",
                 (_, Scenario::Push) => "pushes",
             };
@@ -142,6 +148,26 @@ fn targets(summaries: &[Summary], scenarios: &[ScenarioSummary], rows: &[Row]) -
                 md,
                 "| C = {c}: CPU per call ≤ {MAX_CPU} × the ceiling's | {times:.2} × ({cpu:.2} against {base:.2} s/100k) | {} |",
                 verdict(times <= MAX_CPU)
+            );
+        }
+        let Some(codec) = find(Kind::CodecCeiling, c).filter(|_| [100, 1000].contains(&c)) else {
+            continue;
+        };
+        if let Some(ratio) = ours.codec_ratio {
+            let _ = writeln!(
+                md,
+                "| C = {c}: throughput ≥ {MIN_CODEC_RATIO} × the codec ceiling | {ratio:.2} × ({:.0} against {:.0} calls/s) | {} |",
+                ours.throughput,
+                codec.throughput,
+                verdict(ratio >= MIN_CODEC_RATIO)
+            );
+        }
+        if let (Some(cpu), Some(base)) = (ours.cpu_per_100k, codec.cpu_per_100k) {
+            let times = cpu / base;
+            let _ = writeln!(
+                md,
+                "| C = {c}: CPU per call ≤ {MAX_CODEC_CPU} × the codec ceiling's | {times:.2} × ({cpu:.2} against {base:.2} s/100k) | {} |",
+                verdict(times <= MAX_CODEC_CPU)
             );
         }
     }
