@@ -22,11 +22,11 @@ pub(crate) fn section(summaries: &[Summary]) -> String {
         let us = |s: &Summary| s.cpu_per_100k.map(|cpu| cpu * 10.0);
         let (raw_us, codec_us, ours_us) = (us(raw), us(codec), us(ours));
         let share = |part: Option<f64>| {
-            let (part, whole) = (part?, ours_us?);
+            let (part, whole) = (part?, ours_us.filter(|&us| us > 0.0)?);
             Some(format!("{part:.2} ({:.0} %)", 100.0 * part / whole))
         };
         let framework = ours_us.zip(codec_us).map(|(ours, codec)| ours - codec);
-        let times = ours_us.zip(codec_us).map(|(ours, codec)| ours / codec);
+        let times = ours_us.zip(codec_us.filter(|&us| us > 0.0)).map(|(ours, codec)| ours / codec);
         let _ = writeln!(
             lines,
             "| {c} | {} | {} | {} | {} | {} | {} | {} |",
