@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Instructions per call by layer, from two callgrind runs of each process (scripts/callgrind.sh).
+
+    scripts/callgrind_breakdown.py TITLE CALLS SERVER_N SERVER_2N CLIENT_N CLIENT_2N
+
+Each file is `callgrind_annotate` output of a run; the second of each pair made CALLS more
+calls than the first. Every function's own instructions (callgrind's exclusive cost, the
+code inlined into it included) go to one layer, chosen by its name with the patterns of
+profile_breakdown.py (memcpy and memset get their own line, as they have no caller here);
+the difference between the runs, divided by CALLS, is the layer's cost per call.
+"""
+
+import re
+import sys
+
+from profile_breakdown import LAYERS, LEAF_LAYERS, OTHER
+
+MEMCPY = "memcpy / memmove / memset"
+LINE = re.compile(r"^\s*([\d,]+)\s+(?:\([^)]*\)\s+)?(\S.*)$")
+
+
+def functions(path):
+    """Exclusive instructions by function name."""
+    costs = {}
+    started = False
+    for line in open(path, encoding="utf-8", errors="replace"):
+        if line.startswith("Ir") or "file:function" in line:
+            started = True
+            continue
+        m = LINE.match(line) if started else None
+        if not m:
+            continue
+        name = m.group(2).split(":", 1)[-1] if ":" in m.group(2) else m.group(2)
+        name = re.sub(r"::h[0-9a-f]{16}", "", name.strip())
+        costs[name] = costs.get(name, 0) + int(m.group(1).replace(",", ""))
+    return costs
+
+
+def layer_of(name, leaf, layers):
+    if re.search(r"mem(cpy|move|set)", name):
+        return MEMCPY
+    for label, rx in leaf + layers:
+        if rx.search(name):
+            return label
+    return OTHER
+
+
+def main():
+    title, calls = sys.argv[1], float(sys.argv[2])
+    leaf = [(label, re.compile(p)) for label, p in LEAF_LAYERS]
+    layers = [(label, re.compile(p)) for label, p in LAYERS]
+    print(f"# callgrind, {title}: instructions per call (user space), the difference of two runs")
+    print(f"# {int(calls)} calls apart; each function's own instructions, by layer\n")
+    grand = 0.0
+    for side, (first, second) in (("server", sys.argv[3:5]), ("client", sys.argv[5:7])):
+        a, b = functions(first), functions(second)
+        per_fn = {name: (b.get(name, 0) - a.get(name, 0)) / calls for name in set(a) | set(b)}
+        spent = {}
+        for name, ir in per_fn.items():
+            label = layer_of(name, leaf, layers)
+            spent[label] = spent.get(label, 0.0) + ir
+        total = sum(spent.values())
+        grand += total
+        print(f"== {side}: {total:,.0f} instructions per call")
+        for label, ir in sorted(spent.items(), key=lambda kv: -kv[1]):
+            print(f"{ir:10,.0f}  {100 * ir / total:5.1f} %  {label}")
+        print(f"\n   top functions ({side}):")
+        for name, ir in sorted(per_fn.items(), key=lambda kv: -kv[1])[:25]:
+            print(f"{ir:10,.0f}  {name[:150]}")
+        print()
+    print(f"== both processes: {grand:,.0f} instructions per call")
+
+
+if __name__ == "__main__":
+    main()
