@@ -1,21 +1,14 @@
-//! Malformed `http` protocol messages, one per class, each with the error it must give; what
-//! HTTP clients may send that is read; and the encoder's refusals, which must leave the
-//! destination buffer as it was.
-
-#![cfg(feature = "http")]
-
-// The table runner and `refused` are shared with the json and protobuf tables; their framing
-// helpers are not used here.
-#[allow(dead_code)]
-#[path = "support/malformed.rs"]
-mod malformed;
+//! The http table: malformed `http` protocol messages, one per class, each with the error it
+//! must give; what HTTP clients may send, which is read; and the encoder's refusals, which
+//! must leave the destination buffer as it was.
 
 use bytes::{Bytes, BytesMut};
-use malformed::{Case, Want, each_gives_its_error, refused, the_next_frame_is_read};
 use teleport::message::MetaError;
 use teleport::proto::{DEFAULT_MAX_FRAME, DEFAULT_MAX_META, HttpProto, Limits};
 use teleport::xfer::{Md5, XferError, XferFilter};
 use teleport::{Message, MessageType, Meta, Proto, ProtoError, XferPipe};
+
+use crate::malformed::{Case, Want, refused, the_next_frame_is_read};
 
 /// The largest head under the default limits.
 const MAX_HEAD: usize = DEFAULT_MAX_META + (4 << 10);
@@ -38,7 +31,7 @@ fn unsupported(what: &str) -> Want {
     Want::Is(ProtoError::Unsupported { proto: "http", what: what.into() })
 }
 
-fn cases() -> Vec<Case> {
+pub(crate) fn cases() -> Vec<Case> {
     use Want::{Is, Malformed};
     let bytes = |text: &str| text.as_bytes().to_vec();
     let lines = |n: usize| (0..n).map(|i| format!("M{i}: v\r\n")).collect::<String>();
@@ -161,24 +154,15 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-#[test]
-fn each_malformed_message_gives_its_error() {
-    let cases = cases();
-    each_gives_its_error(&HttpProto::default(), &cases);
-    assert_eq!(cases.len(), 43);
-}
-
 /// Once a request is buffered whole (head and body), a fault inside it fails it alone, with
 /// the seq and type read before the fault: a meta value that is not UTF-8, an unknown
 /// transfer filter, a path that is not UTF-8.
-#[test]
-fn a_bad_message_costs_itself_alone() {
-    let proto = HttpProto::default();
+pub(crate) fn a_bad_message_costs_itself_alone(proto: &dyn Proto) {
     let call = MessageType::Call;
-    the_next_frame_is_read(&proto, &request(b"X-Seq: 9\r\nA: \xff\r\n", b"[1]"), 9, call);
+    the_next_frame_is_read(proto, &request(b"X-Seq: 9\r\nA: \xff\r\n", b"[1]"), 9, call);
     let unknown = request("X-Seq: 8\r\nX-Content-Encoding: zstd\r\n", b"x");
-    the_next_frame_is_read(&proto, &unknown, 8, call);
-    the_next_frame_is_read(&proto, b"POST /%ff HTTP/1.1\r\nX-Seq: 2\r\n\r\n", 2, call);
+    the_next_frame_is_read(proto, &unknown, 8, call);
+    the_next_frame_is_read(proto, b"POST /%ff HTTP/1.1\r\nX-Seq: 2\r\n\r\n", 2, call);
 }
 
 /// What HTTP clients may send and Go's writer never does is read all the same.

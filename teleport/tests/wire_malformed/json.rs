@@ -1,18 +1,14 @@
-//! Malformed `json` protocol frames, one per class, each with the error it must give; and
-//! the encoder's refusals, which must leave the destination buffer as it was.
-
-#[path = "support/malformed.rs"]
-mod malformed;
+//! The json table: malformed `json` protocol frames, one per class, each with the error it
+//! must give; what Go may write, which is read; and the encoder's refusals, which must leave
+//! the destination buffer as it was.
 
 use bytes::{Bytes, BytesMut};
-use malformed::{
-    BOUNDARY_CASES, Case, Want, each_gives_its_error, frame, framing_cases, limits_hold,
-    only_broken_boundaries_close, refused, the_next_frame_is_read,
-};
 use teleport::message::MetaError;
 use teleport::proto::{DEFAULT_MAX_META, JsonProto, Limits};
 use teleport::xfer::{Md5, XferFilter};
 use teleport::{Message, MessageType, Proto, ProtoError};
+
+use crate::malformed::{self, Case, Want, frame, framing_cases, refused, the_next_frame_is_read};
 
 /// The members of a json payload as JSON text, spliced into Go's template.
 struct J {
@@ -59,7 +55,7 @@ fn unframed(payload: &[u8]) -> Vec<u8> {
     frame(b"", payload)
 }
 
-fn cases() -> Vec<Case> {
+pub(crate) fn cases() -> Vec<Case> {
     use Want::{Is, Malformed};
     let ok = J::ok;
     let bad_seq = |text: &str| Is(ProtoError::BadSeq(text.into()));
@@ -127,32 +123,14 @@ fn cases() -> Vec<Case> {
     cases
 }
 
-#[test]
-fn each_malformed_frame_gives_its_error() {
-    let cases = cases();
-    each_gives_its_error(&JsonProto::default(), &cases);
-    assert_eq!(cases.len(), 39);
-}
-
-#[test]
-fn only_a_broken_boundary_closes_the_connection() {
-    only_broken_boundaries_close(&JsonProto::default(), &cases(), &BOUNDARY_CASES);
-}
-
 /// Meta over the limit, with the seq and type read before it: the call is answered 400 and
 /// the next frame is read.
-#[test]
-fn a_bad_message_costs_itself_alone() {
+pub(crate) fn a_bad_message_costs_itself_alone(proto: &dyn Proto) {
     let long_meta = format!(r#""a={}""#, "b".repeat(DEFAULT_MAX_META - 1));
     let bad = J { seq: t("5"), mtype: t("3"), meta: long_meta, ..J::ok() }.frame();
-    the_next_frame_is_read(&JsonProto::default(), &bad, 5, MessageType::Push);
+    the_next_frame_is_read(proto, &bad, 5, MessageType::Push);
     let bad = J { seq: t("6"), meta: t(r#""a=%zz""#), ..J::ok() }.frame();
-    the_next_frame_is_read(&JsonProto::default(), &bad, 6, MessageType::Call);
-}
-
-#[test]
-fn limits_hold_both_ways() {
-    limits_hold(|limits| Box::new(JsonProto::new(limits, Default::default())));
+    the_next_frame_is_read(proto, &bad, 6, MessageType::Call);
 }
 
 /// Escaping counts against the limit: 200 quotes take 400 bytes in the JSON string.

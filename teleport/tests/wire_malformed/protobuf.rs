@@ -1,19 +1,12 @@
-//! Malformed `protobuf` protocol frames, one per class, each with the error it must give; the
-//! valid encodings Go's runtime may produce; and the encoder's refusals.
-
-#![cfg(feature = "protobuf")]
-
-#[path = "support/malformed.rs"]
-mod malformed;
+//! The protobuf table: malformed `protobuf` protocol frames, one per class, each with the
+//! error it must give; and the valid encodings Go's runtime may produce, which are read.
 
 use bytes::BytesMut;
-use malformed::{
-    BOUNDARY_CASES, Case, Want, each_gives_its_error, frame, framing_cases, limits_hold,
-    only_broken_boundaries_close, the_next_frame_is_read,
-};
 use teleport::message::MetaError;
 use teleport::proto::{DEFAULT_MAX_META, ProtobufProto};
 use teleport::{Message, MessageType, Proto, ProtoError};
+
+use crate::malformed::{Case, Want, frame, framing_cases, the_next_frame_is_read};
 
 fn varint(mut v: u64) -> Vec<u8> {
     let mut out = Vec::new();
@@ -48,7 +41,7 @@ fn with(tag: u8, field: Vec<u8>) -> Vec<u8> {
     frame(b"", &fields.concat())
 }
 
-fn cases() -> Vec<Case> {
+pub(crate) fn cases() -> Vec<Case> {
     use Want::{Is, Malformed};
     let raw = |payload: &[u8]| frame(b"", payload);
     let long_meta = [&b"a="[..], &vec![b'b'; DEFAULT_MAX_META - 1]].concat();
@@ -97,31 +90,12 @@ fn cases() -> Vec<Case> {
     cases
 }
 
-#[test]
-fn each_malformed_frame_gives_its_error() {
-    let cases = cases();
-    each_gives_its_error(&ProtobufProto::default(), &cases);
-    assert_eq!(cases.len(), 25);
-}
-
-#[test]
-fn only_a_broken_boundary_closes_the_connection() {
-    only_broken_boundaries_close(&ProtobufProto::default(), &cases(), &BOUNDARY_CASES);
-}
-
 /// A bad meta escape and a service method that is not UTF-8, with the seq and type read
 /// before them: the call is answered 400 and the next frame is read.
-#[test]
-fn a_bad_message_costs_itself_alone() {
-    let proto = ProtobufProto::default();
+pub(crate) fn a_bad_message_costs_itself_alone(proto: &dyn Proto) {
     let bad = frame(b"", &[int(1, 4), int(2, 3), bytes(5, b"a=%zz")].concat());
-    the_next_frame_is_read(&proto, &bad, 4, MessageType::Push);
-    the_next_frame_is_read(&proto, &with(3, bytes(3, b"/\xff")), 1, MessageType::Call);
-}
-
-#[test]
-fn limits_hold_both_ways() {
-    limits_hold(|limits| Box::new(ProtobufProto::new(limits, Default::default())));
+    the_next_frame_is_read(proto, &bad, 4, MessageType::Push);
+    the_next_frame_is_read(proto, &with(3, bytes(3, b"/\xff")), 1, MessageType::Call);
 }
 
 fn decode(payload: &[u8]) -> Message {

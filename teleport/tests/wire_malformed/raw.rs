@@ -1,11 +1,13 @@
-//! Malformed raw frames, one per class, each with the error it must produce; and the
-//! encoder's refusals, which must leave the destination buffer as it was.
+//! The raw table: malformed raw frames, one per class, each with the error it must produce;
+//! and the raw encoder's refusals, which must leave the destination buffer as it was.
 
 use bytes::{Bytes, BytesMut};
 use teleport::message::MetaError;
 use teleport::proto::{DEFAULT_MAX_FRAME, DEFAULT_MAX_META, Limits};
 use teleport::xfer::{Gzip, Md5, XferError, XferFilter};
 use teleport::{Message, MessageType, Meta, Proto, ProtoError, RawProto, Status, XferPipe};
+
+use crate::malformed::{Case, Want, inner, refused};
 
 /// A frame: length prefix (counting itself), pipe, then `payload` as given.
 fn frame(pipe: &[u8], payload: &[u8]) -> Vec<u8> {
@@ -46,12 +48,7 @@ fn truncated(field: &'static str) -> ProtoError {
     ProtoError::Truncated { field }
 }
 
-enum Want {
-    Is(ProtoError),
-    CorruptPayload(&'static str),
-}
-
-fn cases() -> Vec<(&'static str, Vec<u8>, Want)> {
+pub(crate) fn cases() -> Vec<Case> {
     use Want::Is;
     let mut md5_tampered = Md5::new(b'm').pack(Bytes::from(good_payload())).unwrap().to_vec();
     md5_tampered[3] ^= 0x20;
@@ -165,23 +162,19 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Want)> {
             frame(b"m", &md5_tampered),
             Is(ProtoError::Xfer(XferError::ChecksumMismatch)),
         ),
-        ("md5 shorter than a digest", frame(b"m", &[1, 2, 3]), Want::CorruptPayload("md5")),
-        ("corrupt gzip", frame(b"g", &gzip_corrupt), Want::CorruptPayload("gzip")),
+        ("md5 shorter than a digest", frame(b"m", &[1, 2, 3]), Want::Corrupt("md5")),
+        ("corrupt gzip", frame(b"g", &gzip_corrupt), Want::Corrupt("gzip")),
         (
             "bytes after the gzip member",
             frame(b"g", &[&gzip_good[..], b"junk"].concat()),
-            Want::CorruptPayload("gzip"),
+            Want::Corrupt("gzip"),
         ),
         (
             "a second gzip member",
             frame(b"g", &[&gzip_good[..], &gzip_good[..]].concat()),
-            Want::CorruptPayload("gzip"),
+            Want::Corrupt("gzip"),
         ),
-        (
-            "not gzip at all",
-            frame(b"g", b"plain text, no gzip header"),
-            Want::CorruptPayload("gzip"),
-        ),
+        ("not gzip at all", frame(b"g", b"plain text, no gzip header"), Want::Corrupt("gzip")),
         (
             "frame over the limit",
             [&over_max[..], &[0]].concat(),
@@ -200,61 +193,12 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Want)> {
 
 /// The cases whose boundary is broken: the connection closes. Every other case is a frame
 /// read whole, [`ProtoError::BadMessage`]: only that message fails.
-const BOUNDARY_CASES: [&str; 4] =
-    ["length 0", "length 4: the prefix alone", "frame over the limit", "frame of 4 GiB"];
-
-/// What a message-level error holds; any other error as it is.
-fn inner(error: &ProtoError) -> &ProtoError {
-    match error {
-        ProtoError::BadMessage { error, .. } => error,
-        error => error,
-    }
-}
-
-fn check(name: &str, got: &ProtoError, want: &Want) {
-    let got = inner(got);
-    match want {
-        Want::Is(want) => assert_eq!(got, want, "{name}"),
-        Want::CorruptPayload(filter) => assert!(
-            matches!(got, ProtoError::Xfer(XferError::Corrupt { filter: f, .. }) if f == filter),
-            "{name}: {got:?}"
-        ),
-    }
-}
-
-#[test]
-fn each_malformed_frame_gives_its_error() {
-    let proto = RawProto::default();
-    let cases = cases();
-    for (name, bytes, want) in &cases {
-        let mut src = BytesMut::from(&bytes[..]);
-        match proto.decode(&mut src) {
-            Err(got) => check(name, &got, want),
-            Ok(got) => panic!("{name}: decoded {got:?}"),
-        }
-    }
-    assert_eq!(cases.len(), 36);
-}
-
-#[test]
-fn only_a_broken_boundary_closes_the_connection() {
-    let proto = RawProto::default();
-    for (name, bytes, _) in cases() {
-        let mut src = BytesMut::from(&bytes[..]);
-        let got = proto.decode(&mut src);
-        let message_level = matches!(got, Err(ProtoError::BadMessage { .. }));
-        assert_eq!(message_level, !BOUNDARY_CASES.contains(&name), "{name}: {got:?}");
-        if message_level {
-            assert!(src.is_empty(), "{name}: the bad frame stayed in the buffer");
-        }
-    }
-}
+pub(crate) const BOUNDARY_CASES: &[&str] =
+    &["length 0", "length 4: the prefix alone", "frame over the limit", "frame of 4 GiB"];
 
 /// A bad message between two good ones costs itself alone, and carries the seq and type
 /// read before the fault, so that a call can be answered 400.
-#[test]
-fn a_bad_message_costs_itself_alone() {
-    let proto = RawProto::default();
+pub(crate) fn a_bad_message_costs_itself_alone(proto: &dyn Proto) {
     let long_meta = [&b"a="[..], &vec![b'b'; DEFAULT_MAX_META - 1]].concat();
     let bad_frames = [
         (call(b"2s", 1, b"/a", b"code=0", &long_meta), Some(100), Some(MessageType::Call)),
@@ -290,28 +234,7 @@ fn a_bad_message_costs_itself_alone() {
     assert!(src.is_empty());
 }
 
-/// Fed one byte at a time, a malformed frame waits quietly until the bad part is buffered,
-/// then gives the same error.
-#[test]
-fn malformed_frames_byte_by_byte_give_the_same_error() {
-    let proto = RawProto::default();
-    for (name, bytes, want) in cases() {
-        let mut src = BytesMut::new();
-        let mut result = Ok(None);
-        for &b in &bytes {
-            src.extend_from_slice(&[b]);
-            result = proto.decode(&mut src);
-            if !matches!(result, Ok(None)) {
-                break;
-            }
-        }
-        match result {
-            Err(got) => check(name, &got, &want),
-            Ok(got) => panic!("{name}: {got:?}"),
-        }
-    }
-}
-
+/// A gzip payload that expands past the frame limit is refused.
 #[test]
 fn gzip_expanding_past_a_small_limit_is_refused() {
     let limits = Limits { max_frame: 1024, ..Limits::default() };
@@ -321,16 +244,10 @@ fn gzip_expanding_past_a_small_limit_is_refused() {
     let packed = Gzip::new(b'g', 5).pack(Bytes::from(big)).unwrap();
     let mut src = BytesMut::from(&frame(b"g", &packed)[..]);
     let err = proto.decode(&mut src).unwrap_err();
-    assert_eq!(inner(&err), &ProtoError::Xfer(XferError::TooLarge { max: 1024 }));
+    assert_eq!(inner(err), ProtoError::Xfer(XferError::TooLarge { max: 1024 }));
 }
 
-fn refused(proto: &RawProto, msg: &Message) -> ProtoError {
-    let mut dst = BytesMut::from(&b"keep"[..]);
-    let err = proto.encode(msg, &mut dst).expect_err("encode must fail");
-    assert_eq!(&dst[..], b"keep", "{err}: the destination changed");
-    err
-}
-
+/// What the encoder refuses, it refuses whole.
 #[test]
 fn encoder_refusals_append_nothing() {
     let proto = RawProto::default();
