@@ -1,5 +1,8 @@
-//! The body of the `raw_decode`, `json_decode`, `protobuf_decode`, `http_decode` and
-//! `thrift_decode` targets, which differ only in the protocol they build.
+//! The one body of the fuzz targets (`raw_decode`, `json_decode`, `protobuf_decode`,
+//! `http_decode`, `thrift_decode`), which differ only in the protocol they build: each is
+//! `teleport_fuzz::protocol_target!(|mode, limits| <the protocol>)`. Allocations above 64 MiB
+//! abort (the allocator of `teleport/tests/support/cap_alloc.rs`, set here for every target),
+//! so "allocate before check" bugs are findings.
 //!
 //! The first input byte chooses how the stream is cut into reads (bits 0–5, 63 meaning all
 //! at once) and which limits apply (bit 7: 512-byte frames, 64-byte meta); the rest is the
@@ -7,19 +10,40 @@
 //! fails, as a connection's read loop does. Every decoded message must re-encode (unless
 //! re-escaping or re-compressing made it outgrow a limit) and decode back to itself.
 
+// The capping allocator needs `unsafe impl GlobalAlloc`.
+#![allow(unsafe_code)]
+
+#[path = "../../teleport/tests/support/cap_alloc.rs"]
+#[allow(dead_code, reason = "the per-thread counts are for the runtime's tests")]
+mod cap_alloc;
+
 use bytes::BytesMut;
+pub use libfuzzer_sys;
 use teleport::proto::Limits;
 use teleport::{Message, Proto, ProtoError};
 
-/// Decodes `data` as described above with the protocol `make` builds for the chosen limits.
-pub(crate) fn run<P: Proto>(data: &[u8], make: impl Fn(Limits) -> P) {
+#[global_allocator]
+static ALLOC: cap_alloc::CapAlloc = cap_alloc::CapAlloc;
+
+/// A fuzz target of the protocol that `$make` builds: a closure taking the mode byte (bits
+/// 6 and below are the target's to read too) and the chosen [`Limits`].
+#[macro_export]
+macro_rules! protocol_target {
+    ($make:expr) => {
+        $crate::libfuzzer_sys::fuzz_target!(|data: &[u8]| $crate::run(data, $make));
+    };
+}
+
+/// Decodes `data` as described above with the protocol `make` builds for its mode byte and
+/// the chosen limits.
+pub fn run<P: Proto>(data: &[u8], make: impl Fn(u8, Limits) -> P) {
     let Some((&mode, stream)) = data.split_first() else {
         return;
     };
     let proto = if mode & 0x80 != 0 {
-        make(Limits { max_frame: 512, max_meta: 64 })
+        make(mode, Limits { max_frame: 512, max_meta: 64 })
     } else {
-        make(Limits::default())
+        make(mode, Limits::default())
     };
     let chunk = usize::from(mode & 0x3F) + 1;
     let chunk = if chunk == 64 { stream.len().max(1) } else { chunk };
