@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Teleport's benchmark (BENCH.md) against the raw ceiling; writes docs/benchmarks.md, the chart
-# docs/benchmarks.svg and the rows behind them, docs/benchmarks.jsonl.
+# Teleport's benchmark (BENCH.md) against the raw and codec ceilings; writes
+# docs/benchmarks.md, the chart docs/benchmarks.svg and the rows behind them,
+# docs/benchmarks.jsonl.
 #
 # Builds the benchmark's programs (the teleport-bench crate, bench/) in release mode, then
-# runs the ceiling and teleport interleaved (ceiling, teleport at each C) RUNS times and
-# reports the medians.
+# runs the ceilings and teleport interleaved (raw ceiling, codec ceiling, teleport at each
+# C) RUNS times and reports the medians. The codec ceiling is the raw one plus the protobuf
+# work of each call (bench/src/ceiling.rs).
 #
 #   scripts/bench.sh                  # N = 1,000,000 calls per row, as Teleport published
 #   N=2000 scripts/bench.sh           # a quick run (CI)

@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Instructions per call by layer, from two callgrind runs of each process (scripts/callgrind.sh).
 
-    scripts/callgrind_breakdown.py TITLE CALLS SERVER_N SERVER_2N CLIENT_N CLIENT_2N
+    scripts/callgrind_breakdown.py TITLE CALLS SERVER_N SERVER_2N CLIENT_N CLIENT_2N TSV
+    scripts/callgrind_breakdown.py --compare OURS.tsv BASE.tsv
+
+TSV receives every function's instructions per call (side, layer, function); --compare
+ranks the functions of both sides by what OURS spends on them beyond BASE, by layer too.
 
 Each file is `callgrind_annotate` output of a run; the second of each pair made CALLS more
 calls than the first. Every function's own instructions (callgrind's exclusive cost, the
@@ -16,6 +20,11 @@ import sys
 from profile_breakdown import LAYERS, LEAF_LAYERS, OTHER
 
 MEMCPY = "memcpy / memmove / memset"
+# Before the tokio and harness layers: what perf's stacks gave to a caller layer.
+EXTRA = [
+    ("body codec glue (teleport::codec: buffers, wrappers)", r"teleport::codec::"),
+    ("teleport, elsewhere (socket, peer, context, plugins)", r"teleport::"),
+]
 LINE = re.compile(r"^\s*([\d,]+)\s+(?:\([^)]*\)\s+)?(\S.*)$")
 
 
@@ -24,14 +33,18 @@ def functions(path):
     costs = {}
     started = False
     for line in open(path, encoding="utf-8", errors="replace"):
-        if line.startswith("Ir") or "file:function" in line:
+        if "file:function" in line:
             started = True
             continue
         m = LINE.match(line) if started else None
         if not m:
             continue
         name = m.group(2).split(":", 1)[-1] if ":" in m.group(2) else m.group(2)
-        name = re.sub(r"::h[0-9a-f]{16}", "", name.strip())
+        # The object file is named on some lines of a function and not on others, and the
+        # call count (with --inclusive) differs between the runs.
+        name = re.sub(r"\s*\[[^\]]*\]$", "", name.strip())
+        name = re.sub(r"\s*\([\d,]+x\)$", "", name)
+        name = re.sub(r"::h[0-9a-f]{16}", "", name)
         costs[name] = costs.get(name, 0) + int(m.group(1).replace(",", ""))
     return costs
 
@@ -45,10 +58,43 @@ def layer_of(name, leaf, layers):
     return OTHER
 
 
+def read_tsv(path):
+    costs = {}
+    for line in open(path, encoding="utf-8"):
+        side, layer, ir, name = line.rstrip("\n").split("\t", 3)
+        costs[(side, layer, name)] = float(ir)
+    return costs
+
+
+def compare(ours_path, base_path):
+    ours, base = read_tsv(ours_path), read_tsv(base_path)
+    delta = {key: ours.get(key, 0.0) - base.get(key, 0.0) for key in set(ours) | set(base)}
+    total = sum(ours.values()) - sum(base.values())
+    print(f"# {ours_path} beyond {base_path}: {total:,.0f} instructions per call, both sides\n")
+    layers = {}
+    for (side, layer, _), ir in delta.items():
+        layers[(layer, side)] = layers.get((layer, side), 0.0) + ir
+    print("## by layer (server + client)\n")
+    merged = {}
+    for (layer, side), ir in layers.items():
+        merged.setdefault(layer, {})[side] = ir
+    for layer, sides in sorted(merged.items(), key=lambda kv: -sum(kv[1].values())):
+        both = sum(sides.values())
+        print(f"{both:9,.0f}  {100 * both / total:5.1f} %  {layer}"
+              f"  (server {sides.get('server', 0):,.0f}, client {sides.get('client', 0):,.0f})")
+    print("\n## functions, largest difference first\n")
+    for (side, layer, name), ir in sorted(delta.items(), key=lambda kv: -kv[1])[:45]:
+        print(f"{ir:9,.0f}  {side:6}  {name[:140]}")
+
+
 def main():
+    if sys.argv[1] == "--compare":
+        compare(sys.argv[2], sys.argv[3])
+        return
     title, calls = sys.argv[1], float(sys.argv[2])
+    tsv = open(sys.argv[7], "w", encoding="utf-8")
     leaf = [(label, re.compile(p)) for label, p in LEAF_LAYERS]
-    layers = [(label, re.compile(p)) for label, p in LAYERS]
+    layers = [(label, re.compile(p)) for label, p in LAYERS[:-2] + EXTRA + LAYERS[-2:]]
     print(f"# callgrind, {title}: instructions per call (user space), the difference of two runs")
     print(f"# {int(calls)} calls apart; each function's own instructions, by layer\n")
     grand = 0.0
@@ -59,6 +105,7 @@ def main():
         for name, ir in per_fn.items():
             label = layer_of(name, leaf, layers)
             spent[label] = spent.get(label, 0.0) + ir
+            tsv.write(f"{side}\t{label}\t{ir:.1f}\t{name}\n")
         total = sum(spent.values())
         grand += total
         print(f"== {side}: {total:,.0f} instructions per call")

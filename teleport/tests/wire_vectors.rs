@@ -44,11 +44,11 @@ fn protocols() -> Vec<Protocol> {
     // Only the protobuf feature adds to it.
     #[allow(unused_mut)]
     let mut all = vec![
-        protocol("raw", Box::new(RawProto::default()), true, 46, 40),
-        protocol("json", Box::new(JsonProto::default()), false, 8, 8),
+        protocol("raw", Box::<RawProto>::default(), true, 46, 40),
+        protocol("json", Box::<JsonProto>::default(), false, 8, 8),
     ];
     #[cfg(feature = "protobuf")]
-    all.push(protocol("protobuf", Box::new(ProtobufProto::default()), false, 8, 8));
+    all.push(protocol("protobuf", Box::<ProtobufProto>::default(), false, 8, 8));
     all
 }
 
