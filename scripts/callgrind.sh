@@ -19,7 +19,8 @@
 # where the cost of touching more memory per call shows (it takes about twice as long).
 #
 # Environment: KIND (teleport, codec or raw), C (default 100), N (calls, default 20000),
-# CACHE (0 or 1), OUT (default docs/profiles), PORT (default 8199).
+# CACHE (0 or 1), LL (with CACHE: the last level to simulate), OUT (default docs/profiles),
+# PORT (default 8199).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,7 +32,9 @@ ADDR="127.0.0.1:${PORT:-8199}"
 CACHE="${CACHE:-0}"
 name="callgrind-$KIND-c$C"
 sim=()
-[ "$CACHE" = 1 ] && sim=(--cache-sim=yes) && name="$name-cache"
+# The last level callgrind simulates is this machine's last cache unless LL says otherwise
+# (size,associativity,line size: LL=2097152,16,64 for a 2 MiB level, the size of an L2).
+[ "$CACHE" = 1 ] && sim=(--cache-sim=yes ${LL:+--LL=$LL}) && name="$name-cache"
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
 
 cargo build --release -p teleport-bench --bin bench-client --bin bench-server
@@ -54,6 +57,8 @@ trap 'stop_server; rm -rf "$tmp"' EXIT
 # One measure of `calls` timed calls; callgrind's files in $tmp/<calls>.{server,client}.
 measure() {
     local calls="$1"
+    # A stale "listening" of the previous server must not be read as this one's.
+    rm -f "$tmp/server.out"
     valgrind -q --tool=callgrind "${sim[@]}" --callgrind-out-file="$tmp/$calls.server" \
         "$bin/bench-server" -s "$ADDR" --threads 1 "${flags[@]}" >"$tmp/server.out" &
     server_pid=$!
@@ -90,6 +95,16 @@ if [ "$CACHE" = 1 ]; then
             -v ll="$((b3 + b4 - a3 - a4))" 'BEGIN {
                 printf "%s: %.1f first-level data misses, %.1f last-level misses per call\n",
                     side, d1 / calls, ll / calls }'
+    done | tee -a "$OUT/$name.txt"
+    echo "(last level simulated: ${LL:-the last cache of the machine})" | tee -a "$OUT/$name.txt"
+    for side in server client; do
+        echo "last-level misses per call by function, $side:"
+        for run in "$N" "$((2 * N))"; do
+            callgrind_annotate --auto=no --threshold=100 --show=DLmr,DLmw "$tmp/$run.$side" \
+                >"$tmp/$run.$side.misses" 2>/dev/null
+        done
+        scripts/callgrind_breakdown.py --misses "$((N / C * C))" "$tmp/$N.$side.misses" \
+            "$tmp/$((2 * N)).$side.misses"
     done | tee -a "$OUT/$name.txt"
 fi
 echo "per function: $tsv (compare two with scripts/callgrind_breakdown.py --compare)"

@@ -3,6 +3,10 @@
 
     scripts/callgrind_breakdown.py TITLE CALLS SERVER_N SERVER_2N CLIENT_N CLIENT_2N TSV
     scripts/callgrind_breakdown.py --compare OURS.tsv BASE.tsv
+    scripts/callgrind_breakdown.py --misses CALLS RUN_N RUN_2N
+
+--misses reads `callgrind_annotate --show=DLmr,DLmw` output of two runs of a process and
+lists the functions whose memory accesses miss the simulated last level most per call.
 
 TSV receives every function's instructions per call (side, layer, function); --compare
 ranks the functions of both sides by what OURS spends on them beyond BASE, by layer too.
@@ -87,7 +91,36 @@ def compare(ours_path, base_path):
         print(f"{ir:9,.0f}  {side:6}  {name[:140]}")
 
 
+MISSES = re.compile(r"^\s*((?:[\d,]+ \(\s*[\d.]+%\)|\.)\s+)((?:[\d,]+ \(\s*[\d.]+%\)|\.)\s+)(\S.*)$")
+
+
+def misses(path):
+    """Last-level read and write misses by function name."""
+    costs = {}
+    started = False
+    for line in open(path, encoding="utf-8", errors="replace"):
+        if "file:function" in line:
+            started = True
+            continue
+        m = MISSES.match(line) if started else None
+        if not m:
+            continue
+        count = sum(int(c.split()[0].replace(",", "")) for c in m.groups()[:2] if c.strip() != ".")
+        name = m.group(3).split(":", 1)[-1]
+        name = re.sub(r"\s*\[[^\]]*\]$", "", name.strip())
+        name = re.sub(r"::h[0-9a-f]{16}", "", name)
+        costs[name] = costs.get(name, 0) + count
+    return costs
+
+
 def main():
+    if sys.argv[1] == "--misses":
+        calls = float(sys.argv[2])
+        a, b = misses(sys.argv[3]), misses(sys.argv[4])
+        per_fn = {name: (b.get(name, 0) - a.get(name, 0)) / calls for name in set(a) | set(b)}
+        for name, n in sorted(per_fn.items(), key=lambda kv: -kv[1])[:15]:
+            print(f"{n:7.2f}  {name[:140]}")
+        return
     if sys.argv[1] == "--compare":
         compare(sys.argv[2], sys.argv[3])
         return
