@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Teleport's benchmark (BENCH.md) against the raw ceiling; writes docs/benchmarks.md, the chart
-# docs/benchmarks.svg and the rows behind them, docs/benchmarks.jsonl.
+# Teleport's benchmark (BENCH.md) against the raw and codec ceilings; writes
+# docs/benchmarks.md, the chart docs/benchmarks.svg and the rows behind them,
+# docs/benchmarks.jsonl.
 #
-# Builds the bench examples in release mode, then runs the ceiling and teleport interleaved
-# (ceiling, teleport at each C) RUNS times and reports the medians.
+# Builds the benchmark's programs (the teleport-bench crate, bench/) in release mode, then
+# runs the ceilings and teleport interleaved (raw ceiling, codec ceiling, teleport at each
+# C) RUNS times and reports the medians. The codec ceiling is the raw one plus the protobuf
+# work of each call (bench/src/ceiling.rs).
 #
 #   scripts/bench.sh                  # N = 1,000,000 calls per row, as Teleport published
 #   N=2000 scripts/bench.sh           # a quick run (CI)
@@ -45,8 +48,8 @@ MUX_SESSIONS="${MUX_SESSIONS:-4}"
 # C = 1000 needs a thousand sockets in each process, plus the runtime's own descriptors.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
 
-cargo build --release --example bench-client --example bench-server --example bench-report
-bin="${CARGO_TARGET_DIR:-target}/release/examples"
+cargo build --release -p teleport-bench --bin bench-client --bin bench-server --bin bench-report
+bin="${CARGO_TARGET_DIR:-target}/release"
 
 mkdir -p "$OUT"
 rows="$(mktemp)"

@@ -5,10 +5,11 @@
 #
 #   scripts/profile.sh                      # teleport at C = 100
 #   KIND=raw scripts/profile.sh             # the raw ceiling
+#   KIND=codec scripts/profile.sh           # the codec ceiling
 #   THREADS=1 scripts/profile.sh            # one worker thread per process
 #
 # Needs perf (Debian: linux-perf), and inferno (cargo install inferno) for the flame graphs.
-# Environment: KIND (teleport or raw), C (default 100), N (calls, default 400000), THREADS
+# Environment: KIND (teleport, raw or codec), C (default 100), N (calls, default 400000), THREADS
 # (default 0: one per core), OUT (default docs/profiles).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,10 +22,11 @@ OUT="${OUT:-docs/profiles}"
 ADDR="127.0.0.1:${PORT:-8199}"
 name="$KIND-c$C-t$THREADS"
 
-cargo build --release --example bench-client --example bench-server
-bin="${CARGO_TARGET_DIR:-target}/release/examples"
+cargo build --release -p teleport-bench --bin bench-client --bin bench-server
+bin="${CARGO_TARGET_DIR:-target}/release"
 raw=()
 [ "$KIND" = raw ] && raw=(--raw)
+[ "$KIND" = codec ] && raw=(--codec-ceiling)
 mkdir -p "$OUT"
 
 # Allocations are counted with uprobes on libc's allocator (Rust's default allocator).

@@ -1,21 +1,8 @@
 //! Fuzz target: arbitrary bytes from a socket into `ProtobufProto::decode`, cut into arbitrary
-//! reads, each decoded message checked to round-trip (see `socket_stream.rs`). Allocations
-//! above 64 MiB abort, so "allocate before check" bugs are findings.
+//! reads, each decoded message checked to round-trip (the body is `teleport_fuzz::run`).
 
 #![no_main]
-// The workspace lints deny unsafe code; the capping allocator needs `unsafe impl GlobalAlloc`.
-#![allow(unsafe_code)]
 
-#[path = "../../teleport/tests/support/cap_alloc.rs"]
-mod cap_alloc;
-mod socket_stream;
-
-use libfuzzer_sys::fuzz_target;
 use teleport::proto::ProtobufProto;
 
-#[global_allocator]
-static ALLOC: cap_alloc::CapAlloc = cap_alloc::CapAlloc;
-
-fuzz_target!(|data: &[u8]| {
-    socket_stream::run(data, |limits| ProtobufProto::new(limits, Default::default()));
-});
+teleport_fuzz::protocol_target!(|_mode, limits| ProtobufProto::new(limits, Default::default()));

@@ -7,7 +7,8 @@
 //! Each thread also counts its allocations and remembers its largest one, so a test can
 //! assert that a code path allocated nothing, or nothing big.
 //!
-//! Shared by `tests/alloc_cap.rs` and the `raw_decode` fuzz target (through `#[path]`).
+//! Shared by `tests/alloc_cap.rs` and the fuzz crate's library, which sets it for every fuzz
+//! target (through `#[path]`).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

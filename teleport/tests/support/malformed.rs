@@ -1,9 +1,8 @@
-//! What the malformed-frame tables of the `json` and `protobuf` protocols share: the framing
-//! (a prefix that does not count itself), the frames that fail before the payload is read,
-//! the table runner, and the encoder checks common to both.
+//! What the malformed-frame tables of the protocols share: the table runner, the encoder
+//! checks, and for the `json`, `protobuf` and `thrift` framing (a prefix that does not count
+//! itself) the frames that fail before the payload is read.
 //!
-//! Used by `tests/wire_malformed_json.rs`, `tests/wire_malformed_pb.rs` and
-//! `tests/wire_thrift.rs` through `#[path]`.
+//! Used by `tests/wire_malformed/` and `tests/wire_thrift.rs` through `#[path]`.
 
 use bytes::{Bytes, BytesMut};
 use teleport::proto::{DEFAULT_MAX_FRAME, DEFAULT_MAX_META, Limits};
@@ -16,8 +15,10 @@ pub(crate) enum Want {
     /// [`ProtoError::Malformed`], whatever the parser's words.
     Malformed,
     /// [`ProtoError::Unsupported`], whatever it names (the thrift table's).
-    #[allow(dead_code)]
+    #[cfg_attr(not(feature = "thrift"), allow(dead_code))]
     Unsupported,
+    /// [`XferError::Corrupt`] from this filter, whatever its words (the raw table's).
+    Corrupt(&'static str),
 }
 
 /// A name, the bytes on the socket, and the error they must give.
@@ -77,8 +78,8 @@ pub(crate) fn inner(error: ProtoError) -> ProtoError {
     }
 }
 
-fn check(proto: &dyn Proto, name: &str, got: Result<Option<Message>, ProtoError>, want: &Want) {
-    let proto = proto.name();
+/// `proto` is the protocol's name in the table.
+fn check(proto: &str, name: &str, got: Result<Option<Message>, ProtoError>, want: &Want) {
     match (got.map_err(inner), want) {
         (Err(got), Want::Is(want)) => assert_eq!(&got, want, "{proto}: {name}"),
         (Err(got), Want::Malformed) => {
@@ -87,6 +88,10 @@ fn check(proto: &dyn Proto, name: &str, got: Result<Option<Message>, ProtoError>
         (Err(got), Want::Unsupported) => {
             assert!(matches!(got, ProtoError::Unsupported { .. }), "{proto}: {name}: {got:?}")
         }
+        (Err(got), Want::Corrupt(filter)) => assert!(
+            matches!(&got, ProtoError::Xfer(XferError::Corrupt { filter: f, .. }) if f == filter),
+            "{proto}: {name}: {got:?}"
+        ),
         (Ok(got), _) => panic!("{proto}: {name}: decoded {got:?}"),
     }
 }
@@ -95,15 +100,16 @@ fn check(proto: &dyn Proto, name: &str, got: Result<Option<Message>, ProtoError>
 /// decoder waits quietly until the bad part is buffered).
 ///
 /// A [`ProtoError::BadMessage`] takes its frame from the buffer (each case is one frame), so
-/// that the next frame can be read; any other error leaves the stream unreadable.
-pub(crate) fn each_gives_its_error(proto: &dyn Proto, cases: &[Case]) {
+/// that the next frame can be read; any other error leaves the stream unreadable. `label`
+/// names the protocol in failures.
+pub(crate) fn each_gives_its_error(label: &str, proto: &dyn Proto, cases: &[Case]) {
     for (name, bytes, want) in cases {
         let mut src = BytesMut::from(&bytes[..]);
         let got = proto.decode(&mut src);
         if let Err(ProtoError::BadMessage { .. }) = got {
-            assert!(src.is_empty(), "{}: {name}: the bad frame stayed in the buffer", proto.name());
+            assert!(src.is_empty(), "{label}: {name}: the bad frame stayed in the buffer");
         }
-        check(proto, name, got, want);
+        check(label, name, got, want);
         let mut src = BytesMut::new();
         let mut result = Ok(None);
         for &b in bytes {
@@ -113,16 +119,21 @@ pub(crate) fn each_gives_its_error(proto: &dyn Proto, cases: &[Case]) {
                 break;
             }
         }
-        check(proto, name, result, want);
+        check(label, name, result, want);
     }
 }
 
 /// Every case but those named in `boundary` is a message-level error, and those are not.
-pub(crate) fn only_broken_boundaries_close(proto: &dyn Proto, cases: &[Case], boundary: &[&str]) {
+pub(crate) fn only_broken_boundaries_close(
+    label: &str,
+    proto: &dyn Proto,
+    cases: &[Case],
+    boundary: &[&str],
+) {
     for (name, bytes, _) in cases {
         let got = proto.decode(&mut BytesMut::from(&bytes[..]));
         let message_level = matches!(got, Err(ProtoError::BadMessage { .. }));
-        assert_eq!(message_level, !boundary.contains(name), "{}: {name}: {got:?}", proto.name());
+        assert_eq!(message_level, !boundary.contains(name), "{label}: {name}: {got:?}");
     }
 }
 
