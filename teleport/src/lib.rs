@@ -60,6 +60,7 @@
 mod cancel;
 pub mod codec;
 pub mod context;
+pub mod manifest;
 pub mod message;
 pub mod peer;
 pub mod plugin;

@@ -222,6 +222,11 @@ pub struct PeerConfig {
     /// routes, plugins, limits and filters. In TOML, `[[listeners]]` tables. Default none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub listeners: Vec<ListenerConfig>,
+    /// Whether the peer answers calls to [`MANIFEST_ROUTE`](crate::manifest::MANIFEST_ROUTE)
+    /// (`/_tp/manifest`) with the [`Manifest`](crate::manifest::Manifest) of the services it
+    /// registered: their routes, kinds, argument and reply types and docs, for tools such as
+    /// `tp`. Off, the route is unknown (404), as on a Go eRPC peer. Default false.
+    pub serve_manifest: bool,
 }
 
 impl Default for PeerConfig {
@@ -260,6 +265,7 @@ impl Default for PeerConfig {
             write_timeout: Duration::from_secs(10),
             max_hops: 8,
             listeners: Vec::new(),
+            serve_manifest: false,
         }
     }
 }
