@@ -35,13 +35,12 @@ impl Budget {
 /// A local peer configured from `conn`: its network, protocol and certificates. `listen`
 /// makes it listen on `conn.addr` rather than dial it.
 pub(crate) fn local_peer(conn: &Conn, listen: bool) -> Result<Peer, Failure> {
-    let mut config = PeerConfig {
-        network: conn.network.network(),
-        default_dial_timeout: conn.timeout,
-        call_timeout: conn.timeout,
-        write_timeout: if conn.timeout.is_zero() { Duration::from_secs(10) } else { conn.timeout },
-        ..PeerConfig::default()
-    };
+    // Dials and calls get their time from the budget; the write timeout bounds the flush
+    // of a push when the session closes.
+    let mut config = PeerConfig { network: conn.network.network(), ..PeerConfig::default() };
+    if !conn.timeout.is_zero() {
+        config.write_timeout = conn.timeout;
+    }
     if listen {
         listen_at(&mut config, conn)?;
     }
