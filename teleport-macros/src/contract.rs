@@ -6,9 +6,9 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{ItemTrait, ReturnType, TraitItem};
 
-use crate::args::is_tp_attr;
-use crate::ast::Service;
-use crate::expand::server_ident;
+use teleport_codegen::args::is_tp_attr;
+use teleport_codegen::ast::Service;
+use teleport_codegen::names::server_ident;
 
 /// The trait as users implement it: `#[tp]` attributes removed, `Send + Sync + 'static`
 /// added (the runtime shares the service between tasks), and every `async fn` (helpers
@@ -42,7 +42,7 @@ pub(crate) fn rewrite(item: &ItemTrait) -> ItemTrait {
 }
 
 /// `{Trait}Server<S>`: what registers an implementation `S` of the trait.
-pub(crate) fn server_type(service: &Service<'_>) -> TokenStream {
+pub(crate) fn server_type(service: &Service) -> TokenStream {
     let ty = &service.type_name;
     let vis = &service.vis;
     let server = server_ident(service);

@@ -1,14 +1,25 @@
 //! The entry of `#[service]`: reads the item, checks it, and emits the user's item with
 //! the generated code (or, on error, with the fallback).
 
-use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote};
+use proc_macro2::TokenStream;
+use quote::quote;
 use syn::{ImplItem, Item, ItemImpl, ItemTrait};
+use teleport_codegen::args::{ServiceArgs, is_tp_attr, parse_service_args};
+use teleport_codegen::ast::{self, Service};
+use teleport_codegen::ctxt::Ctxt;
+use teleport_codegen::{check, client};
 
-use crate::args::{ServiceArgs, is_tp_attr, parse_service_args};
-use crate::ast::{self, Service};
-use crate::ctxt::Ctxt;
-use crate::{check, client, contract, fallback, server};
+use crate::{contract, describe, fallback, server};
+
+/// Where the service is written.
+#[derive(Clone, Copy)]
+pub(crate) enum Form<'a> {
+    /// `#[service] impl Math { .. }`: the routes call the type's own methods.
+    Impl(&'a ItemImpl),
+    /// `#[service] trait Math { .. }`: the contract; any implementation is served through
+    /// the generated `MathServer`.
+    Trait(&'a ItemTrait),
+}
 
 pub(crate) fn service(args: TokenStream, input: TokenStream) -> TokenStream {
     let item: Item = match syn::parse2(input) {
@@ -43,7 +54,7 @@ fn impl_form(item: &ItemImpl, args: &ServiceArgs, mut cx: Ctxt) -> TokenStream {
         return quote!(#user #errors);
     };
     check::check(&service, &mut cx);
-    let generated = generate(&service, args, &cx);
+    let generated = generate(&service, Form::Impl(item), args, &cx);
     let errors = cx.into_compile_errors();
     quote!(#user #generated #errors)
 }
@@ -53,44 +64,18 @@ fn trait_form(item: &ItemTrait, args: &ServiceArgs, mut cx: Ctxt) -> TokenStream
     check::check(&service, &mut cx);
     let user = contract::rewrite(item);
     let server = if cx.has_errors() { quote!() } else { contract::server_type(&service) };
-    let generated = generate(&service, args, &cx);
+    let generated = generate(&service, Form::Trait(item), args, &cx);
     let errors = cx.into_compile_errors();
     quote!(#user #server #generated #errors)
 }
 
 /// The client and the `Service` implementation, or their empty fallback on error.
-fn generate(service: &Service<'_>, args: &ServiceArgs, cx: &Ctxt) -> TokenStream {
+fn generate(service: &Service, form: Form<'_>, args: &ServiceArgs, cx: &Ctxt) -> TokenStream {
     if cx.has_errors() {
-        return fallback::generated(service, &args.krate);
+        return fallback::generated(service, form, &args.krate);
     }
     let client = client::client(service, &args.krate);
-    let register = server::register(service, &args.krate);
+    let describe = describe::manifest_fn(service, &args.krate);
+    let register = server::register(service, form, &args.krate, describe);
     quote!(#client #register)
-}
-
-pub(crate) fn client_ident(service: &Service<'_>) -> syn::Ident {
-    format_ident!("{}Client", service.type_name)
-}
-
-pub(crate) fn server_ident(service: &Service<'_>) -> syn::Ident {
-    format_ident!("{}Server", service.type_name)
-}
-
-/// Moves every token to the location of `span`, keeping how each name resolves (hygiene).
-pub(crate) fn respan(tokens: TokenStream, span: Span) -> TokenStream {
-    tokens
-        .into_iter()
-        .map(|mut tt| {
-            let located = tt.span().located_at(span);
-            if let proc_macro2::TokenTree::Group(group) = &tt {
-                let mut inner =
-                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
-                inner.set_span(located);
-                tt = proc_macro2::TokenTree::Group(inner);
-            } else {
-                tt.set_span(located);
-            }
-            tt
-        })
-        .collect()
 }

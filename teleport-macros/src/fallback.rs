@@ -4,18 +4,20 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::ast::{Form, Service};
-use crate::contract;
-use crate::expand::{client_ident, server_ident};
+use teleport_codegen::ast::Service;
+use teleport_codegen::names::{client_ident, server_ident};
 
-pub(crate) fn generated(service: &Service<'_>, krate: &syn::Path) -> TokenStream {
+use crate::contract;
+use crate::expand::Form;
+
+pub(crate) fn generated(service: &Service, form: Form<'_>, krate: &syn::Path) -> TokenStream {
     let vis = &service.vis;
     let client = client_ident(service);
     let group = quote!(#krate::__private::Group);
     let register = quote! {
         fn register(self: #krate::__private::Arc<Self>, _: &#group) {}
     };
-    let service_impl = match service.form {
+    let service_impl = match form {
         Form::Impl(item) if item.generics.params.is_empty() => {
             let self_ty = &item.self_ty;
             quote! {

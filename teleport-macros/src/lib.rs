@@ -1,15 +1,10 @@
 //! Procedural macros for teleport. Use them through the `teleport` crate:
 //! `#[teleport::service]` (or `#[tp::service]` after `use teleport as tp;`).
 
-mod args;
-mod ast;
-mod check;
-mod client;
 mod contract;
-mod ctxt;
+mod describe;
 mod expand;
 mod fallback;
-mod method;
 mod server;
 
 use proc_macro::TokenStream;

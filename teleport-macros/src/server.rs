@@ -5,22 +5,31 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use crate::args::Kind;
-use crate::ast::{Form, Ret, Route, Service};
-use crate::check::unraw;
-use crate::client::{bound, const_ident};
-use crate::expand::{client_ident, respan, server_ident};
+use teleport_codegen::args::Kind;
+use teleport_codegen::ast::{Ret, Route, Service};
+use teleport_codegen::client::bound;
+use teleport_codegen::names::{client_ident, const_ident, respan, server_ident, unraw};
+
+use crate::expand::Form;
 
 /// The generic parameter of the functions that register a contract's routes.
 fn impl_param() -> syn::Ident {
     syn::Ident::new("__TpService", Span::call_site())
 }
 
-pub(crate) fn register(service: &Service<'_>, krate: &syn::Path) -> TokenStream {
+/// The `Service` implementation: `register` one route per method, and `manifest`, the
+/// service's description.
+pub(crate) fn register(
+    service: &Service,
+    form: Form<'_>,
+    krate: &syn::Path,
+    manifest_fn: TokenStream,
+) -> TokenStream {
     let group = syn::Ident::new("group", Span::mixed_site());
-    let routes = service.routes.iter().map(|route| register_route(service, route, krate, &group));
+    let routes =
+        service.routes.iter().map(|route| register_route(service, form, route, krate, &group));
     let routes = quote!(#(#routes)*);
-    match service.form {
+    match form {
         Form::Impl(item) => {
             let self_ty = &item.self_ty;
             quote! {
@@ -29,6 +38,7 @@ pub(crate) fn register(service: &Service<'_>, krate: &syn::Path) -> TokenStream 
                     fn register(self: #krate::__private::Arc<Self>, #group: &#krate::__private::Group) {
                         #routes
                     }
+                    #manifest_fn
                 }
             }
         }
@@ -42,6 +52,7 @@ pub(crate) fn register(service: &Service<'_>, krate: &syn::Path) -> TokenStream 
                     fn register(self: #krate::__private::Arc<Self>, #group: &#krate::__private::Group) {
                         #routes
                     }
+                    #manifest_fn
                 }
             }
         }
@@ -50,11 +61,11 @@ pub(crate) fn register(service: &Service<'_>, krate: &syn::Path) -> TokenStream 
 
 /// The checks a route's types must pass, each spanned at the user's type. Every one is
 /// reported once, where it is first required (see [`chain`]).
-fn type_bounds(route: &Route<'_>, krate: &syn::Path) -> Vec<(TokenStream, Span)> {
+fn type_bounds(route: &Route, krate: &syn::Path) -> Vec<(TokenStream, Span)> {
     let mut bounds = Vec::new();
     // The server decodes the argument and encodes the reply; the client's side of each
     // is checked where a stub is called.
-    if let Some(arg) = route.arg {
+    if let Some(arg) = &route.arg {
         bounds.push((bound(arg, krate, quote!(DecodeBody)), arg.span()));
     }
     if let Some(value) = route.ret.value() {
@@ -76,15 +87,16 @@ fn type_bounds(route: &Route<'_>, krate: &syn::Path) -> Vec<(TokenStream, Span)>
 }
 
 fn register_route(
-    service: &Service<'_>,
-    route: &Route<'_>,
+    service: &Service,
+    form: Form<'_>,
+    route: &Route,
     krate: &syn::Path,
     group: &syn::Ident,
 ) -> TokenStream {
     let mixed = Span::mixed_site();
     let this = syn::Ident::new("this", mixed);
-    let registration = registration(service, route, krate, group, &this);
-    let (generics, this_ty) = match service.form {
+    let registration = registration(service, form, route, krate, group, &this);
+    let (generics, this_ty) = match form {
         Form::Impl(item) => {
             let self_ty = &item.self_ty;
             (quote!(), quote!(#krate::__private::Arc<#self_ty>))
@@ -101,7 +113,7 @@ fn register_route(
         group_ty: quote!(#krate::__private::Group),
         this,
         group: group.clone(),
-        fallback_span: route.sig.span(),
+        fallback_span: route.span,
     };
     fns.chain(type_bounds(route, krate), registration)
 }
@@ -162,15 +174,16 @@ impl Fns {
 /// `group.route_*_fn(Client::ROUTE, handler)`, spanned at the user's signature so that a
 /// future that is not `Send` is reported there.
 fn registration(
-    service: &Service<'_>,
-    route: &Route<'_>,
+    service: &Service,
+    form: Form<'_>,
+    route: &Route,
     krate: &syn::Path,
     group: &syn::Ident,
     this: &syn::Ident,
 ) -> TokenStream {
     let mixed = Span::mixed_site();
     let (ctx, arg) = (syn::Ident::new("ctx", mixed), syn::Ident::new("arg", mixed));
-    let is_async = route.is_async();
+    let is_async = route.is_async;
     // A method that is not `async` becomes a synchronous handler: it runs as soon as its
     // argument is decoded, and no future is built or boxed for it.
     // One marked `#[tp(blocking)]` runs on the blocking thread pool instead.
@@ -191,7 +204,7 @@ fn registration(
         }
     };
     let ctx_param = if route.ctx { quote!(#ctx: #ctx_ty) } else { quote!(_: #ctx_ty) };
-    let (arg_param, arg_ty) = match route.arg {
+    let (arg_param, arg_ty) = match &route.arg {
         Some(t) => (quote!(#arg), quote!(#t)),
         None => (quote!(_), quote!(())),
     };
@@ -203,7 +216,7 @@ fn registration(
         call_args.push(quote!(#arg));
     }
     let method = route.ident();
-    let invoke = match service.form {
+    let invoke = match form {
         Form::Impl(_) => quote!(#this.#method(#(#call_args),*)),
         Form::Trait(item) => {
             let (param, trait_ident) = (impl_param(), &item.ident);
@@ -235,7 +248,7 @@ fn registration(
     } else {
         quote!(move |#ctx_param, #arg_param: #arg_ty| #result)
     };
-    let sig_span = route.sig.span();
+    let sig_span = route.span;
     let client = client_ident(service);
     let konst = const_ident(route);
     respan(quote!(#group.#register_fn(#client::#konst, #handler)), sig_span)

@@ -48,6 +48,8 @@
 //! - `http`: the `http` protocol ([`proto::HttpProto`]): calls as HTTP/1.1 `POST` requests.
 //! - `secure`: the [`plugin::secure`] plugin, body encryption with XChaCha20-Poly1305.
 //! - `binder`: the [`plugin::binder`] plugin, declarative argument validation.
+//! - `schema`: JSON Schemas of argument and reply types in service manifests
+//!   ([`manifest`]), for the types that implement `schemars::JsonSchema`.
 //! - `restart`: graceful restart on Unix (the `restart` module): listening sockets
 //!   handed to a new process of the same program, which serves while the old one drains.
 //!
@@ -88,6 +90,16 @@ pub use status::Status;
 #[doc = include_str!("service.md")]
 pub use teleport_macros::service;
 pub use xfer::{XferFilter, XferPipe, XferRegistry};
+
+/// Includes the client code that `teleport-build` generated under `name` in the build
+/// script's `OUT_DIR`: `teleport::include_client!("math");` where the build script ran
+/// `teleport_build::Builder::new().manifest("math.manifest.json", "math")`.
+#[macro_export]
+macro_rules! include_client {
+    ($name:literal) => {
+        ::core::include!(::core::concat!(::core::env!("OUT_DIR"), "/", $name, ".rs"));
+    };
+}
 
 #[doc(hidden)]
 #[path = "private.rs"]

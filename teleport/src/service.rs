@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::codec::EncodeBody;
+use crate::manifest::ServiceManifest;
 use crate::peer::Peer;
 use crate::router::Group;
 use crate::status::Status;
@@ -17,6 +18,13 @@ pub trait Service: Send + Sync + 'static {
     /// Registers every route of the service in `group`; route names are relative to the
     /// group's prefix.
     fn register(self: Arc<Self>, group: &Group);
+
+    /// The service's description: its routes, their kinds, types and docs, served at
+    /// [`MANIFEST_ROUTE`](crate::manifest::MANIFEST_ROUTE). `#[service]` generates it; the
+    /// default, for services written by hand, is none.
+    fn manifest(&self) -> Option<ServiceManifest> {
+        None
+    }
 }
 
 impl Group {
@@ -27,6 +35,9 @@ impl Group {
 
     /// Registers every route of a shared `service` in this group.
     pub fn route_arc<S: Service>(&self, service: Arc<S>) -> &Self {
+        if let Some(manifest) = service.manifest() {
+            self.describe(manifest);
+        }
         service.register(self);
         self
     }

@@ -5,6 +5,7 @@ mod config;
 mod http_conn;
 mod hub;
 mod listener;
+mod manifest;
 mod serve;
 mod shutdown;
 
@@ -53,6 +54,8 @@ pub(crate) struct PeerInner {
     accept_loops: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     transports: Transports,
     outbound: Arc<OutboundBudget>,
+    /// The services registered with a description, for `/_tp/manifest`.
+    manifests: Mutex<Vec<crate::manifest::ServiceManifest>>,
 }
 
 /// A peer: it listens and dials, and every connection becomes a [`Session`] that can call
@@ -203,8 +206,10 @@ impl PeerBuilder {
                 stopped: Notify::new(),
                 accept_loops: Mutex::new(Vec::new()),
                 transports: self.transports,
+                manifests: Mutex::new(Vec::new()),
             }),
         };
+        peer.serve_manifest_route();
         for plugin in peer.plugins().iter() {
             if let Err(status) = plugin.post_new_peer(&peer) {
                 let reason = format!("plugin {} refused the peer: {status}", plugin.name());

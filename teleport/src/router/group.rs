@@ -27,6 +27,11 @@ impl Group {
         Group { peer, prefix, plugins }
     }
 
+    /// Records the description of a service registered in this group.
+    pub(crate) fn describe(&self, manifest: crate::manifest::ServiceManifest) {
+        self.peer.describe(self, manifest);
+    }
+
     /// The prefix.
     pub fn prefix(&self) -> &str {
         &self.prefix

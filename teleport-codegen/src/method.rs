@@ -6,14 +6,15 @@ use crate::args::{Kind, MethodArgs, ServiceArgs};
 use crate::ast::{Ret, Route};
 use crate::ctxt::Ctxt;
 
-pub(crate) fn parse<'a>(
-    attrs: &'a [Attribute],
-    sig: &'a Signature,
+/// Reads one method as a route, reporting what is wrong with it in `cx`.
+pub fn parse(
+    attrs: &[Attribute],
+    sig: &Signature,
     margs: MethodArgs,
     type_name: &syn::Ident,
     args: &ServiceArgs,
     cx: &mut Ctxt,
-) -> Route<'a> {
+) -> Route {
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
         cx.error(
             &sig.generics,
@@ -64,7 +65,20 @@ pub(crate) fn parse<'a>(
         );
     }
     let (blocking, idempotent) = (margs.blocking, margs.idempotent);
-    Route { attrs, sig, kind: margs.kind, name, name_span, ctx, arg, ret, blocking, idempotent }
+    Route {
+        ident: sig.ident.clone(),
+        doc_attrs: crate::ast::doc_attrs(attrs),
+        kind: margs.kind,
+        name,
+        name_span,
+        ctx,
+        arg: arg.cloned(),
+        ret,
+        is_async: sig.asyncness.is_some(),
+        span: syn::spanned::Spanned::span(sig),
+        blocking,
+        idempotent,
+    }
 }
 
 fn check_receiver(sig: &Signature, cx: &mut Ctxt) {
@@ -155,7 +169,7 @@ fn context_kind(ty: &Type) -> Option<(Kind, bool)> {
     Some((kind, by_ref))
 }
 
-fn parse_return(output: &ReturnType) -> Ret<'_> {
+fn parse_return(output: &ReturnType) -> Ret {
     let ReturnType::Type(_, ty) = output else { return Ret::Unit };
     if let Type::Tuple(tuple) = &**ty {
         if tuple.elems.is_empty() {
@@ -171,11 +185,15 @@ fn parse_return(output: &ReturnType) -> Ret<'_> {
                         _ => None,
                     });
                     if let Some(ok) = types.next() {
-                        return Ret::Result { ok, err: types.next(), whole: ty };
+                        return Ret::Result {
+                            ok: ok.clone(),
+                            err: types.next().cloned(),
+                            whole: (**ty).clone(),
+                        };
                     }
                 }
             }
         }
     }
-    Ret::Plain(ty)
+    Ret::Plain((**ty).clone())
 }

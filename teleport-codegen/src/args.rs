@@ -8,14 +8,17 @@ use teleport_mapper::Mapper;
 use crate::ctxt::Ctxt;
 
 /// What `#[service(...)]` says.
-pub(crate) struct ServiceArgs {
-    pub(crate) mapper: Mapper,
-    pub(crate) prefix: String,
+pub struct ServiceArgs {
+    /// `mapper = "http" | "rpc"`; default http.
+    pub mapper: Mapper,
+    /// `prefix = ".."`; default none.
+    pub prefix: String,
     /// The path of the teleport crate (`::teleport` unless renamed).
-    pub(crate) krate: Path,
+    pub krate: Path,
 }
 
-pub(crate) fn parse_service_args(args: TokenStream, cx: &mut Ctxt) -> ServiceArgs {
+/// Reads `#[service(...)]`'s arguments, reporting unknown ones in `cx`.
+pub fn parse_service_args(args: TokenStream, cx: &mut Ctxt) -> ServiceArgs {
     let mut out = ServiceArgs {
         mapper: Mapper::Http,
         prefix: String::new(),
@@ -53,27 +56,34 @@ pub(crate) fn parse_service_args(args: TokenStream, cx: &mut Ctxt) -> ServiceArg
 
 /// The kind of route a method becomes.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
+pub enum Kind {
+    /// A call: answered with a reply.
     Call,
+    /// A push: one-way.
     Push,
 }
 
 /// What the `#[tp(...)]` attributes of one method say.
-pub(crate) struct MethodArgs {
-    pub(crate) kind: Kind,
-    pub(crate) skip: bool,
-    pub(crate) route: Option<(String, Span)>,
+pub struct MethodArgs {
+    /// `push` or `call` (the default).
+    pub kind: Kind,
+    /// `skip`: the method is no route.
+    pub skip: bool,
+    /// `route = ".."`: the route name, overriding the mapper's.
+    pub route: Option<(String, Span)>,
     /// `#[tp(blocking)]`: the method runs on the blocking thread pool.
-    pub(crate) blocking: bool,
+    pub blocking: bool,
     /// `#[tp(idempotent)]`: the call may run twice safely, so it may be retried.
-    pub(crate) idempotent: bool,
+    pub idempotent: bool,
 }
 
-pub(crate) fn is_tp_attr(attr: &Attribute) -> bool {
+/// Whether `attr` is a `#[tp(...)]` attribute.
+pub fn is_tp_attr(attr: &Attribute) -> bool {
     attr.path().is_ident("tp")
 }
 
-pub(crate) fn parse_method_args(attrs: &[Attribute], cx: &mut Ctxt) -> MethodArgs {
+/// Reads the `#[tp(...)]` attributes of one method, reporting unknown keys in `cx`.
+pub fn parse_method_args(attrs: &[Attribute], cx: &mut Ctxt) -> MethodArgs {
     let mut out = MethodArgs {
         kind: Kind::Call,
         skip: false,

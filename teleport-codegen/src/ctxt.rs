@@ -5,28 +5,28 @@ use quote::ToTokens;
 
 /// The errors found so far.
 #[derive(Default)]
-pub(crate) struct Ctxt {
+pub struct Ctxt {
     errors: Vec<syn::Error>,
 }
 
 impl Ctxt {
     /// Records an error spanning `tokens`.
-    pub(crate) fn error(&mut self, tokens: impl ToTokens, message: impl std::fmt::Display) {
+    pub fn error(&mut self, tokens: impl ToTokens, message: impl std::fmt::Display) {
         self.errors.push(syn::Error::new_spanned(tokens.into_token_stream(), message));
     }
 
     /// Records an error already built.
-    pub(crate) fn push(&mut self, error: syn::Error) {
+    pub fn push(&mut self, error: syn::Error) {
         self.errors.push(error);
     }
 
     /// Whether any error was recorded.
-    pub(crate) fn has_errors(&self) -> bool {
+    pub fn has_errors(&self) -> bool {
         !self.errors.is_empty()
     }
 
     /// Every error as `compile_error!` invocations.
-    pub(crate) fn into_compile_errors(self) -> TokenStream {
+    pub fn into_compile_errors(self) -> TokenStream {
         self.errors.iter().map(syn::Error::to_compile_error).collect()
     }
 }

@@ -2,69 +2,88 @@
 
 use proc_macro2::Span;
 use syn::{Attribute, ImplItem, ItemImpl, ItemTrait, Signature, TraitItem, Type, Visibility};
+use teleport_mapper::Mapper;
 
 use crate::args::{Kind, ServiceArgs, parse_method_args};
 use crate::ctxt::Ctxt;
 use crate::method;
 
-/// Where the service is written.
-pub(crate) enum Form<'a> {
-    /// `#[service] impl Math { .. }`: the routes call the type's own methods.
-    Impl(&'a ItemImpl),
-    /// `#[service] trait Math { .. }`: the contract; any implementation is served through
-    /// the generated `MathServer`.
-    Trait(&'a ItemTrait),
-}
-
-/// A service: where it is written, its name and the routes of its methods.
-pub(crate) struct Service<'a> {
-    pub(crate) form: Form<'a>,
-    pub(crate) type_name: syn::Ident,
+/// A service: its name, docs, naming rules and the routes of its methods. Read from an
+/// impl block or a trait by [`parse_impl`] / [`parse_trait`], or built from a manifest.
+pub struct Service {
+    /// The type or trait the service is written on (`Math`).
+    pub type_name: syn::Ident,
     /// The visibility of the generated types: the trait's, or `pub` for an impl block.
-    pub(crate) vis: Visibility,
-    pub(crate) routes: Vec<Route<'a>>,
+    pub vis: Visibility,
+    /// The doc comment of the impl block or trait.
+    pub docs: String,
+    /// The mapper that named the routes.
+    pub mapper: Mapper,
+    /// The prefix of `#[service(prefix = ..)]`, or `""`.
+    pub prefix: String,
+    /// The routes, in the order the methods are written.
+    pub routes: Vec<Route>,
     /// Every method name, routed or not, to find clashes with generated names.
-    pub(crate) methods: Vec<&'a syn::Ident>,
+    pub methods: Vec<syn::Ident>,
 }
 
 /// One method that becomes a route.
-pub(crate) struct Route<'a> {
-    pub(crate) attrs: &'a [Attribute],
-    pub(crate) sig: &'a Signature,
-    pub(crate) kind: Kind,
-    pub(crate) name: String,
-    pub(crate) name_span: Span,
-    pub(crate) ctx: bool,
-    pub(crate) arg: Option<&'a Type>,
-    pub(crate) ret: Ret<'a>,
+pub struct Route {
+    /// The method's name: the client stub's name.
+    pub ident: syn::Ident,
+    /// The method's `#[doc]` attributes.
+    pub doc_attrs: Vec<Attribute>,
+    /// Whether it is a call or a push.
+    pub kind: Kind,
+    /// The full route name.
+    pub name: String,
+    /// Where the route name comes from (the method's name or its `route = ".."`).
+    pub name_span: Span,
+    /// Whether the method takes a context.
+    pub ctx: bool,
+    /// The argument's type, if the method takes one.
+    pub arg: Option<Type>,
+    /// What the method returns.
+    pub ret: Ret,
+    /// Whether the method is `async`.
+    pub is_async: bool,
+    /// The span of the method's signature.
+    pub span: Span,
     /// Runs on the blocking thread pool (`#[tp(blocking)]`, methods that are not `async`).
-    pub(crate) blocking: bool,
+    pub blocking: bool,
     /// May be retried after its request was written (`#[tp(idempotent)]`, calls only).
-    pub(crate) idempotent: bool,
+    pub idempotent: bool,
 }
 
 /// What a method returns.
-pub(crate) enum Ret<'a> {
+pub enum Ret {
     /// Nothing.
     Unit,
     /// A value, always a success.
-    Plain(&'a Type),
+    Plain(Type),
     /// A `Result` (or an alias of one): the value type, the error type when it is
     /// written, and the whole type.
-    Result { ok: &'a Type, err: Option<&'a Type>, whole: &'a Type },
+    Result {
+        /// The value type.
+        ok: Type,
+        /// The error type, when written.
+        err: Option<Type>,
+        /// The whole type.
+        whole: Type,
+    },
 }
 
-impl Ret<'_> {
+impl Ret {
     /// The type of the reply value.
-    pub(crate) fn ok_type(&self) -> Type {
+    pub fn ok_type(&self) -> Type {
         match self {
             Ret::Unit => syn::parse_quote!(()),
-            Ret::Plain(ty) | Ret::Result { ok: ty, .. } => (*ty).clone(),
+            Ret::Plain(ty) | Ret::Result { ok: ty, .. } => ty.clone(),
         }
     }
 
     /// The reply value's type as the user wrote it, if there is one.
-    pub(crate) fn value(&self) -> Option<&Type> {
+    pub fn value(&self) -> Option<&Type> {
         match self {
             Ret::Unit => None,
             Ret::Plain(ty) | Ret::Result { ok: ty, .. } => Some(ty),
@@ -72,27 +91,50 @@ impl Ret<'_> {
     }
 }
 
-impl Route<'_> {
-    pub(crate) fn ident(&self) -> &syn::Ident {
-        &self.sig.ident
+impl Route {
+    /// The method's name.
+    pub fn ident(&self) -> &syn::Ident {
+        &self.ident
     }
 
-    pub(crate) fn is_async(&self) -> bool {
-        self.sig.asyncness.is_some()
+    /// The method's doc comment as text: one line per `///` line, the leading space removed.
+    pub fn docs(&self) -> String {
+        doc_text(&self.doc_attrs)
     }
 }
 
-pub(crate) fn parse_impl<'a>(
-    item: &'a ItemImpl,
-    args: &ServiceArgs,
-    cx: &mut Ctxt,
-) -> Option<Service<'a>> {
+/// The text of `#[doc = ".."]` attributes, one line each, with the one space `///` leaves
+/// removed, trimmed as a whole.
+pub fn doc_text(attrs: &[Attribute]) -> String {
+    let lines: Vec<String> = attrs
+        .iter()
+        .filter_map(|attr| match &attr.meta {
+            syn::Meta::NameValue(nv) if nv.path.is_ident("doc") => match &nv.value {
+                syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some(s.value()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .map(|line| line.strip_prefix(' ').map(str::to_owned).unwrap_or(line))
+        .collect();
+    lines.join("\n").trim().to_owned()
+}
+
+/// The `#[doc]` attributes of `attrs`.
+pub fn doc_attrs(attrs: &[Attribute]) -> Vec<Attribute> {
+    attrs.iter().filter(|a| a.path().is_ident("doc")).cloned().collect()
+}
+
+/// Reads the service of an impl block; `None` when it has no usable type name (reported).
+pub fn parse_impl(item: &ItemImpl, args: &ServiceArgs, cx: &mut Ctxt) -> Option<Service> {
     let generic = check_impl(item, cx);
     let type_name = self_type_name(&item.self_ty, generic, cx)?;
     let mut service = Service {
-        form: Form::Impl(item),
         type_name,
         vis: syn::parse_quote!(pub),
+        docs: doc_text(&item.attrs),
+        mapper: args.mapper,
+        prefix: args.prefix.clone(),
         routes: Vec::new(),
         methods: Vec::new(),
     };
@@ -108,11 +150,8 @@ pub(crate) fn parse_impl<'a>(
     Some(service)
 }
 
-pub(crate) fn parse_trait<'a>(
-    item: &'a ItemTrait,
-    args: &ServiceArgs,
-    cx: &mut Ctxt,
-) -> Service<'a> {
+/// Reads the service of a trait.
+pub fn parse_trait(item: &ItemTrait, args: &ServiceArgs, cx: &mut Ctxt) -> Service {
     if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
         cx.error(
             &item.generics,
@@ -123,9 +162,11 @@ pub(crate) fn parse_trait<'a>(
         cx.error(unsafety, "#[service] traits cannot be `unsafe`");
     }
     let mut service = Service {
-        form: Form::Trait(item),
         type_name: item.ident.clone(),
         vis: item.vis.clone(),
+        docs: doc_text(&item.attrs),
+        mapper: args.mapper,
+        prefix: args.prefix.clone(),
         routes: Vec::new(),
         methods: Vec::new(),
     };
@@ -146,15 +187,15 @@ pub(crate) fn parse_trait<'a>(
     service
 }
 
-impl<'a> Service<'a> {
+impl Service {
     fn add_method(
         &mut self,
-        attrs: &'a [Attribute],
-        sig: &'a Signature,
+        attrs: &[Attribute],
+        sig: &Signature,
         args: &ServiceArgs,
         cx: &mut Ctxt,
     ) {
-        self.methods.push(&sig.ident);
+        self.methods.push(sig.ident.clone());
         let margs = parse_method_args(attrs, cx);
         if margs.skip {
             return;

@@ -6,15 +6,15 @@ use syn::spanned::Spanned;
 
 use crate::args::Kind;
 use crate::ast::{Route, Service};
-use crate::check::unraw;
-use crate::expand::{client_ident, respan};
+use crate::names::{client_ident, const_ident, respan, unraw};
 
-pub(crate) fn client(service: &Service<'_>, krate: &syn::Path) -> TokenStream {
+/// `{Name}Client`: a route constant and stubs per route, naming the runtime as `krate`.
+pub fn client(service: &Service, krate: &syn::Path) -> TokenStream {
     let ty = &service.type_name;
     let vis = &service.vis;
     let client = client_ident(service);
     let struct_doc =
-        format!("Typed client of the [`{ty}`] service: one associated function per route.");
+        format!("Typed client of the `{ty}` service: one associated function per route.");
     let items = service.routes.iter().map(|route| route_items(route, ty, vis, krate));
     let idempotent = service.routes.iter().filter(|r| r.idempotent).map(const_ident);
     quote! {
@@ -32,21 +32,17 @@ pub(crate) fn client(service: &Service<'_>, krate: &syn::Path) -> TokenStream {
     }
 }
 
-pub(crate) fn const_ident(route: &Route<'_>) -> syn::Ident {
-    syn::Ident::new(&unraw(route.ident()).to_uppercase(), route.ident().span())
-}
-
 /// `for<'__tp> ty: krate::__private::Trait,` with every token spanned at the user's type,
 /// so that an unmet bound is reported on the user's line. The binder keeps rustc from
 /// rejecting the bound where it is declared: it is checked once, where it is required.
-pub(crate) fn bound(ty: &syn::Type, krate: &syn::Path, trait_path: TokenStream) -> TokenStream {
+pub fn bound(ty: &syn::Type, krate: &syn::Path, trait_path: TokenStream) -> TokenStream {
     let span = ty.span();
     let path = respan(quote!(#krate::__private::#trait_path), span);
     quote_spanned!(span=> for<'__tp> #ty: #path,)
 }
 
 fn route_items(
-    route: &Route<'_>,
+    route: &Route,
     ty: &syn::Ident,
     vis: &syn::Visibility,
     krate: &syn::Path,
@@ -54,8 +50,8 @@ fn route_items(
     let ident = route.ident();
     let konst = const_ident(route);
     let name = &route.name;
-    let user_docs = route.attrs.iter().filter(|a| a.path().is_ident("doc"));
-    let const_doc = format!("The route of [`{ty}::{ident}`]: `{name}`.");
+    let user_docs = &route.doc_attrs;
+    let const_doc = format!("The route of `{ty}::{ident}`: `{name}`.");
     let stubs = match route.kind {
         Kind::Call => call_stubs(route, vis, krate),
         Kind::Push => push_stubs(route, vis, krate),
@@ -79,11 +75,11 @@ struct Parts {
     status: TokenStream,
 }
 
-fn parts(route: &Route<'_>, krate: &syn::Path) -> Parts {
+fn parts(route: &Route, krate: &syn::Path) -> Parts {
     let mixed = Span::mixed_site();
     let session = syn::Ident::new("session", mixed);
     let arg = syn::Ident::new("arg", mixed);
-    let (arg_param, arg_expr) = match route.arg {
+    let (arg_param, arg_expr) = match &route.arg {
         Some(t) => (
             quote!(#arg: &(impl #krate::__private::EncodeAs<#t> + ?::core::marker::Sized),),
             quote!(#krate::__private::EncodeAs::<#t>::as_body(#arg)),
@@ -102,7 +98,7 @@ fn parts(route: &Route<'_>, krate: &syn::Path) -> Parts {
     }
 }
 
-fn call_stubs(route: &Route<'_>, vis: &syn::Visibility, krate: &syn::Path) -> TokenStream {
+fn call_stubs(route: &Route, vis: &syn::Visibility, krate: &syn::Path) -> TokenStream {
     let Parts { session, arg_param, arg_expr, allow, konst, status } = parts(route, krate);
     let session_ident = syn::Ident::new("session", Span::mixed_site());
     let options = syn::Ident::new("options", Span::mixed_site());
@@ -153,7 +149,7 @@ fn call_stubs(route: &Route<'_>, vis: &syn::Visibility, krate: &syn::Path) -> To
     }
 }
 
-fn push_stubs(route: &Route<'_>, vis: &syn::Visibility, krate: &syn::Path) -> TokenStream {
+fn push_stubs(route: &Route, vis: &syn::Visibility, krate: &syn::Path) -> TokenStream {
     let Parts { session, arg_param, arg_expr, allow, konst, status } = parts(route, krate);
     let session_ident = syn::Ident::new("session", Span::mixed_site());
     let options = syn::Ident::new("options", Span::mixed_site());

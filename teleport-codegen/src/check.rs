@@ -5,8 +5,10 @@ use std::collections::HashMap;
 use crate::args::Kind;
 use crate::ast::Service;
 use crate::ctxt::Ctxt;
+use crate::names::unraw;
 
-pub(crate) fn check(service: &Service<'_>, cx: &mut Ctxt) {
+/// Reports duplicate route names and methods that clash with generated client functions.
+pub fn check(service: &Service, cx: &mut Ctxt) {
     let mut names: HashMap<&str, &syn::Ident> = HashMap::new();
     for route in &service.routes {
         match names.get(route.name.as_str()) {
@@ -21,7 +23,7 @@ pub(crate) fn check(service: &Service<'_>, cx: &mut Ctxt) {
     }
     // Every route `x` generates client functions `x_with`, and a call `x_reply` too.
     let methods: HashMap<String, &syn::Ident> =
-        service.methods.iter().map(|i| (unraw(i), *i)).collect();
+        service.methods.iter().map(|i| (unraw(i), i)).collect();
     for route in &service.routes {
         let mut suffixes = vec!["with"];
         if route.kind == Kind::Call {
@@ -40,9 +42,4 @@ pub(crate) fn check(service: &Service<'_>, cx: &mut Ctxt) {
             }
         }
     }
-}
-
-pub(crate) fn unraw(ident: &syn::Ident) -> String {
-    let name = ident.to_string();
-    name.strip_prefix("r#").map_or(name.clone(), str::to_owned)
 }
