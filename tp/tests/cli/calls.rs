@@ -13,10 +13,13 @@ async fn routes_lists_kinds_and_types_from_the_manifest() {
     let (code, out, err) = parts(&tp(&["routes", &server.addr]).await);
     assert_eq!(code, Some(0), "{err}");
     let want = "\
-Demo (mapper http, codec json)  Arithmetic and echoes.
-  call  /demo/add   Vec<i64> -> i64  Adds the numbers.
-  call  /demo/fail  () -> ()
-  push  /demo/say   String           Keeps it.
+Demo (mapper http, codec json)  Arithmetic and echoes for the `tp` tests.
+  call  /demo/add     Vec<i64> -> i64              Adds the numbers.
+  call  /demo/fail    () -> ()                     Fails with a custom status.
+  call  /demo/meta    () -> Vec<(String, String)>  Answers with the meta it received, as pairs.
+  call  /demo/shout   String -> String             Upper-cases the text.
+  call  /demo/middle  Segment -> Point             The middle of a segment.
+  push  /demo/say     String                       Keeps what was said.
 ";
     assert_eq!(out, want);
 
@@ -89,6 +92,16 @@ async fn an_argument_that_does_not_match_the_schema_is_refused_before_sending() 
     assert!(out.is_empty());
     assert!(err.starts_with("tp: the argument does not match the schema of /demo/add"), "{err}");
     assert!(err.contains("at /1: ") && err.contains("(schema path /items/type)"), "{err}");
+
+    // A struct's schema refers to the schemas of its fields' types in `$defs`.
+    let segment = r#"{"from": {"x": 0, "y": 0}, "to": {"x": 4, "y": "2"}}"#;
+    let (code, _, err) = parts(&tp(&["call", &server.addr, "/demo/middle", segment]).await);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("at /to/y: "), "{err}");
+    assert!(err.contains("schema path /$defs/Point/properties/y/type"), "{err}");
+    let segment = r#"{"from": {"x": 0, "y": 0}, "to": {"x": 4, "y": 2}}"#;
+    let (code, out, err) = parts(&tp(&["call", &server.addr, "/demo/middle", segment]).await);
+    assert_eq!((code, out.as_str()), (Some(0), "{\n  \"x\": 2,\n  \"y\": 1\n}\n"), "{err}");
 
     let (code, _, err) = parts(&tp(&["push", &server.addr, "/demo/say", "7"]).await);
     assert_eq!(code, Some(2));

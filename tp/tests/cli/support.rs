@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use teleport as tp;
-use teleport::manifest::MANIFEST_ROUTE;
 use teleport::peer::Network;
 use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
@@ -17,6 +16,20 @@ pub(crate) const GUARD: Duration = Duration::from_secs(60);
 
 /// A push received by the service: its text and meta.
 pub(crate) type Said = (String, tp::Meta);
+
+/// A point on the plane.
+#[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub(crate) struct Point {
+    x: i64,
+    y: i64,
+}
+
+/// A segment, whose schema refers to [`Point`]'s in `$defs`.
+#[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub(crate) struct Segment {
+    from: Point,
+    to: Point,
+}
 
 /// The service the tests call.
 pub(crate) struct Demo {
@@ -49,6 +62,11 @@ impl Demo {
         text.to_uppercase()
     }
 
+    /// The middle of a segment.
+    fn middle(&self, s: Segment) -> Point {
+        Point { x: (s.from.x + s.to.x) / 2, y: (s.from.y + s.to.y) / 2 }
+    }
+
     /// Keeps what was said.
     #[tp(push)]
     fn say(&self, ctx: &tp::PushCtx, text: String) {
@@ -56,28 +74,7 @@ impl Demo {
     }
 }
 
-/// The manifest the test peers serve for [`Demo`].
-pub(crate) fn manifest() -> serde_json::Value {
-    let int = serde_json::json!({"type": "integer", "format": "int64"});
-    serde_json::json!({
-        "manifest": 1,
-        "services": [{
-            "name": "Demo", "docs": "Arithmetic and echoes.", "mapper": "http", "prefix": "",
-            "codec": "json",
-            "routes": [
-                {"route": "/demo/add", "method": "add", "kind": "call", "docs": "Adds the numbers.",
-                 "arg": {"rust": "Vec<i64>", "schema": {"type": "array", "items": int}},
-                 "reply": {"rust": "i64", "schema": int}},
-                {"route": "/demo/fail", "method": "fail", "kind": "call", "docs": "",
-                 "arg": {"rust": "()"}, "reply": {"rust": "()"}},
-                {"route": "/demo/say", "method": "say", "kind": "push", "docs": "Keeps it.",
-                 "arg": {"rust": "String", "schema": {"type": "string"}}}
-            ]
-        }]
-    })
-}
-
-/// A live peer serving [`Demo`] (and its manifest, unless told not to).
+/// A live peer serving [`Demo`] (and its manifest at `/_tp/manifest`, unless told not to).
 pub(crate) struct Server {
     pub(crate) peer: tp::Peer,
     /// What `tp` dials: `host:port` or a socket path.
@@ -108,18 +105,12 @@ impl Server {
             network,
             local_ip: "127.0.0.1".into(),
             unix_path: unix_path.clone(),
+            serve_manifest,
             ..tp::PeerConfig::default()
         };
         let peer = build(config);
         let (adds, (said_tx, said)) = (Arc::new(AtomicUsize::new(0)), mpsc::unbounded_channel());
         peer.route(Demo { adds: adds.clone(), said: said_tx });
-        if serve_manifest {
-            let manifest = manifest();
-            peer.route_call_fn(MANIFEST_ROUTE, move |_ctx, _: serde_json::Value| {
-                let manifest = manifest.clone();
-                async move { Ok(manifest) }
-            });
-        }
         let addr = peer.listen().await.unwrap();
         let addr = match &unix_path {
             Some(path) => path.display().to_string(),
