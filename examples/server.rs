@@ -1,7 +1,8 @@
 //! The seed's server: `Math.add` on `127.0.0.1:9090`, and a `/push/status` broadcast to
 //! every session every 5 seconds. Runs until Ctrl-C (graceful shutdown).
 //!
-//! Run with `cargo run --example server`, then `cargo run --example client` beside it.
+//! Run with `cargo run --example server`, then `cargo run --example client` beside it. It
+//! serves its manifest, so `tp routes 127.0.0.1:9090` lists its routes (see the README).
 
 use std::time::Duration;
 
@@ -35,6 +36,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         listen_port: 9090,
         count_time: true,
         print_detail: true,
+        serve_manifest: true,
         ..tp::PeerConfig::default()
     };
     let server = tp::Peer::new(config)?;

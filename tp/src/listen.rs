@@ -1,9 +1,8 @@
 //! `tp listen`: every push received printed as one JSON line, `{"route", "meta", "body"}`,
 //! flushed at once so that `jq` sees it as it comes.
 
-use std::io::Write;
-
-use serde_json::{Map, Value};
+use serde::Serialize;
+use serde_json::Value;
 use teleport::{PushCtx, Session};
 use tokio::sync::mpsc;
 
@@ -11,19 +10,20 @@ use crate::args::ListenArgs;
 use crate::body;
 use crate::connect::{self, Budget};
 use crate::failure::Failure;
+use crate::output;
 
 /// How many received pushes may wait to be printed before the peer's reads pause.
 const BACKLOG: usize = 64;
 
 /// Runs `tp listen`: until `--count` pushes are printed, the peer closes the session (when
-/// dialing), or the process is stopped.
+/// dialing), standard output is closed, or the process is stopped.
 pub(crate) async fn run(args: ListenArgs) -> Result<(), Failure> {
     let peer = connect::local_peer(&args.conn, args.serve)?;
     let (tx, mut pushes) = mpsc::channel(BACKLOG);
     peer.set_unknown_push(move |ctx: PushCtx| {
         let tx = tx.clone();
         async move {
-            let _ = tx.send(line(&ctx)).await;
+            let _ = tx.send(Line::of(&ctx)).await;
             Ok(())
         }
     });
@@ -47,7 +47,10 @@ pub(crate) async fn run(args: ListenArgs) -> Result<(), Failure> {
             eprintln!("tp: the peer closed the session");
             break;
         };
-        print(&line)?;
+        let text = serde_json::to_string(&line).map_err(|e| Failure::Other(e.to_string()))?;
+        if !output::print(&(text + "\n"))? {
+            break;
+        }
         printed += 1;
     }
     if let Some(session) = session {
@@ -64,19 +67,21 @@ async fn closed(session: Option<&Session>) {
     }
 }
 
-/// The printed form of a push.
-fn line(ctx: &PushCtx) -> Value {
-    let mut line = Map::new();
-    line.insert("route".into(), Value::String(ctx.service_method().to_owned()));
-    line.insert("meta".into(), body::meta(ctx.input_meta()));
-    line.insert("body".into(), body::render(ctx.body_codec(), ctx.body()));
-    Value::Object(line)
+/// The printed form of a push, its keys in this order.
+#[derive(Serialize)]
+struct Line {
+    /// The service method, with its `?query` if any.
+    route: String,
+    meta: Value,
+    body: Value,
 }
 
-/// Writes one line and flushes it; a closed pipe (`| head -1`) ends the command.
-fn print(line: &Value) -> Result<(), Failure> {
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{line}")
-        .and_then(|()| out.flush())
-        .map_err(|e| Failure::Other(format!("cannot write to standard output: {e}")))
+impl Line {
+    fn of(ctx: &PushCtx) -> Line {
+        Line {
+            route: ctx.service_method().to_owned(),
+            meta: body::meta(ctx.input_meta()),
+            body: body::render(ctx.body_codec(), ctx.body()),
+        }
+    }
 }

@@ -15,6 +15,7 @@ mod connect;
 mod failure;
 mod listen;
 mod manifest;
+mod output;
 mod routes;
 mod schema;
 mod send;

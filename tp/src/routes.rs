@@ -6,6 +6,7 @@ use crate::args::RoutesArgs;
 use crate::connect::{self, Budget};
 use crate::failure::Failure;
 use crate::manifest::{self, NOT_SERVED};
+use crate::output;
 
 /// Runs `tp routes`.
 pub(crate) async fn run(args: RoutesArgs) -> Result<(), Failure> {
@@ -14,14 +15,7 @@ pub(crate) async fn run(args: RoutesArgs) -> Result<(), Failure> {
     let fetched = manifest::fetch(&session, budget).await;
     session.close().await;
     let manifest = fetched?.ok_or_else(|| Failure::Other(NOT_SERVED.to_owned()))?;
-    if args.json {
-        let json =
-            serde_json::to_string_pretty(&manifest).map_err(|e| Failure::Other(e.to_string()))?;
-        println!("{json}");
-    } else {
-        print!("{}", table(&manifest));
-    }
-    Ok(())
+    if args.json { output::pretty(&manifest) } else { output::print(&table(&manifest)).map(drop) }
 }
 
 /// One block per service: its name, mapper, codec and first doc line, then one line per

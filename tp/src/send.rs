@@ -8,7 +8,7 @@ use crate::args::SendArgs;
 use crate::body;
 use crate::connect::{self, Budget};
 use crate::failure::Failure;
-use crate::{manifest, schema};
+use crate::{manifest, output, schema};
 
 /// Runs `tp call`: prints the reply's body as pretty JSON.
 pub(crate) async fn call(args: SendArgs) -> Result<(), Failure> {
@@ -22,10 +22,7 @@ pub(crate) async fn call(args: SendArgs) -> Result<(), Failure> {
     if !reply.status.is_ok() {
         return Err(Failure::status(what, reply.status));
     }
-    let shown = body::render(reply.body_codec, &reply.body);
-    let json = serde_json::to_string_pretty(&shown).map_err(|e| Failure::Other(e.to_string()))?;
-    println!("{json}");
-    Ok(())
+    output::pretty(&body::render(reply.body_codec, &reply.body))
 }
 
 /// Runs `tp push`: returns once the push is written (a push has no answer).

@@ -13,8 +13,15 @@ async fn finish(child: Child) -> (Option<i32>, String) {
     (out.status.code(), String::from_utf8(out.stdout).unwrap())
 }
 
+/// The printed lines, parsed; each has its keys in the order route, meta, body.
 fn lines(out: &str) -> Vec<Value> {
-    out.lines().map(|line| serde_json::from_str(line).unwrap()).collect()
+    let parse = |line: &str| {
+        let (route, meta, body) =
+            (line.find("\"route\""), line.find("\"meta\""), line.find("\"body\""));
+        assert!(route < meta && meta < body && route == Some(1), "{line}");
+        serde_json::from_str(line).unwrap()
+    };
+    out.lines().map(parse).collect()
 }
 
 #[tokio::test]
