@@ -1,32 +1,24 @@
 //! The seed's server: `Math.add` on `127.0.0.1:9090`, and a `/push/status` broadcast to
 //! every session every 5 seconds. Runs until Ctrl-C (graceful shutdown).
 //!
-//! Run with `cargo run --example server`, then `cargo run --example client` beside it. It
-//! serves its manifest, so `tp routes 127.0.0.1:9090` lists its routes (see the README).
+//! It serves its manifest at `/_tp/manifest` (`serve_manifest`), so that tools such as
+//! `tp routes 127.0.0.1:9090` list what it serves.
+//!
+//! Run with `cargo run --example server`, then `cargo run --example client` beside it.
+//! `cargo run --example server -- --manifest FILE` writes the manifest to `FILE` and exits:
+//! `examples/build-client` builds its client from the one written to
+//! `examples/build-client/math.manifest.json`.
 
 use std::time::Duration;
 
-use seed_api::{Math, MathServer, PushClient};
+use seed_api::{MathServer, PushClient};
+use seed_math::MathImpl;
 use teleport as tp;
 
 #[path = "seed_api.rs"]
 mod seed_api;
-
-/// Our implementation of the contract's `Math`.
-struct MathImpl;
-
-impl Math for MathImpl {
-    async fn add(&self, ctx: &tp::CallCtx, nums: Vec<i64>) -> Result<i64, tp::Status> {
-        let author = match ctx.input_meta().get("author") {
-            Some(author) => Some(author.to_owned()),
-            None => ctx.query().ok().and_then(|q| q.get("author").map(str::to_owned)),
-        };
-        if let Some(author) = author {
-            ctx.set_meta("echo-author", author);
-        }
-        Ok(nums.iter().sum())
-    }
-}
+#[path = "seed_math.rs"]
+mod seed_math;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -41,6 +33,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let server = tp::Peer::new(config)?;
     server.route(MathServer::new(MathImpl));
+    let mut args = std::env::args().skip(1);
+    if let (Some("--manifest"), Some(path)) = (args.next().as_deref(), args.next()) {
+        let json = serde_json::to_string_pretty(&server.manifest())?;
+        std::fs::write(&path, json + "\n")?;
+        println!("wrote the manifest to {path}");
+        return Ok(());
+    }
     let addr = server.listen().await?;
     println!("server listening on {addr}; Ctrl-C to stop");
 

@@ -25,6 +25,11 @@ impl Ctxt {
         !self.errors.is_empty()
     }
 
+    /// Every error, in the order found.
+    pub fn into_errors(self) -> Vec<syn::Error> {
+        self.errors
+    }
+
     /// Every error as `compile_error!` invocations.
     pub fn into_compile_errors(self) -> TokenStream {
         self.errors.iter().map(syn::Error::to_compile_error).collect()
