@@ -7,6 +7,9 @@ fn main() -> Result<(), teleport_build::Error> {
     builder.manifest("math.manifest.json", "math_manifest")?;
     // The contract's Rust source: the same `#[tp::service]` trait the server implements.
     builder.source("../seed_api.rs", "math_source")?;
+    // The `Shapes` service of `tests/shapes.rs`, whose types derive `JsonSchema`: structs,
+    // an enum, options, maps and tuples, all generated from the JSON Schemas.
+    builder.manifest("shapes.manifest.json", "shapes")?;
     // A Go eRPC service, described by hand.
     builder.manifest("go_arith.manifest.json", "go_arith")?;
     Ok(())

@@ -67,9 +67,9 @@ pub enum Ret {
         /// The value type.
         ok: Type,
         /// The error type, when written.
-        err: Option<Type>,
+        err: Option<Box<Type>>,
         /// The whole type.
-        whole: Type,
+        whole: Box<Type>,
     },
 }
 

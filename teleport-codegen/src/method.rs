@@ -187,8 +187,8 @@ fn parse_return(output: &ReturnType) -> Ret {
                     if let Some(ok) = types.next() {
                         return Ret::Result {
                             ok: ok.clone(),
-                            err: types.next().cloned(),
-                            whole: (**ty).clone(),
+                            err: types.next().cloned().map(Box::new),
+                            whole: ty.clone(),
                         };
                     }
                 }

@@ -6,6 +6,8 @@
 //!   the same JSON the server answers at `/_tp/manifest`;
 //! - [`from_source`]: from `../seed_api.rs`, the Rust source of the `#[tp::service]`
 //!   contract the server implements;
+//! - [`shapes`]: from `shapes.manifest.json`, the manifest of a service of the tests whose
+//!   types derive `schemars::JsonSchema`, to show the types made from their schemas;
 //! - [`go_arith`]: from `go_arith.manifest.json`, written by hand for a Go eRPC service; its
 //!   argument and reply types are generated from the JSON Schemas in it.
 //!
@@ -27,6 +29,11 @@ pub mod from_manifest {
 /// The server's `Math` and the `Push` route its clients serve, from the contract's source.
 pub mod from_source {
     teleport::include_client!("math_source");
+}
+
+/// The `Shapes` service of the tests, with its types generated from their JSON Schemas.
+pub mod shapes {
+    teleport::include_client!("shapes");
 }
 
 /// A Go eRPC service's `Arith`, from a hand-written manifest.
