@@ -101,7 +101,12 @@ async fn registrations_and_watches_outlive_an_etcd_that_restarts_empty() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(registration.is_alive());
+    // The key is visible once etcd stored it, a moment before the keep-alive task hears
+    // back and marks the registration alive again.
+    while !registration.is_alive() {
+        assert!(started.elapsed() < Duration::from_secs(20), "the registration stayed dead");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let newcomer = Instance::new("svc", "127.0.0.1:7002");
     let _second = registry.register(newcomer, Duration::from_secs(5)).await.unwrap();
     let wait = members.wait_for(|list| list.len() == 2);
