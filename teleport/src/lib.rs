@@ -61,6 +61,7 @@ mod cancel;
 pub mod codec;
 pub mod context;
 pub mod message;
+mod observe;
 pub mod peer;
 pub mod plugin;
 pub mod pool;
@@ -77,6 +78,7 @@ pub mod xfer;
 
 pub use context::{CallCtx, Incoming, PushCtx, UnknownCallCtx, UnknownPushCtx};
 pub use message::{Message, MessageType, Meta};
+pub use observe::TraceContext;
 pub use peer::{Peer, PeerBuilder, PeerConfig};
 pub use plugin::Plugin;
 pub use proto::{Proto, ProtoError, RawProto};

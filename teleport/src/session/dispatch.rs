@@ -11,6 +11,7 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use futures_util::FutureExt;
 use futures_util::future::CatchUnwind;
+use tracing::Instrument;
 use tokio::io::AsyncReadExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
 // Tokio's clock, so that the frame deadline follows paused test time.
@@ -45,6 +46,21 @@ enum Ended {
     Refused(Status),
 }
 
+impl Ended {
+    /// The reason as a metric label (observe).
+    fn label(&self) -> &'static str {
+        match self {
+            Ended::Closed => "closed",
+            Ended::Eof => "eof",
+            Ended::Io(_) => "io",
+            Ended::Malformed(_) => "malformed",
+            Ended::FrameTimeout => "frame_timeout",
+            Ended::Aged => "aged",
+            Ended::Refused(_) => "refused",
+        }
+    }
+}
+
 impl std::fmt::Display for Ended {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -64,6 +80,7 @@ pub(crate) async fn read_loop(session: Session, socket: Arc<Socket>, reader: Box
     let ended = read_frames(&session, &socket, reader).await;
     // What the last pass held back (a reply before a refusal) still goes out.
     socket.uncork();
+    crate::observe::metrics::connection_closed(ended.label()); // observe
     match &ended {
         Ended::Malformed(_) | Ended::FrameTimeout | Ended::Refused(_) => {
             tracing::warn!(remote = %socket.remote_addr, reason = %ended, "closing the connection")
@@ -375,7 +392,10 @@ fn handle_call<'a>(
         // poll: then the reply is written from this read loop, with no task spawned and no
         // thread woken. Nested calls made meanwhile inherit the call's deadline.
         let warn_after = ctx.peer().config().sync_handler_warning;
-        let started = inherit::sync_scope(deadline, || {
+        // observe: the handler runs in its span, and its calls carry its trace context.
+        let inherited = inherit::Inherited { deadline, trace: ctx.trace_context().cloned() };
+        let span = ctx.observed().span().clone();
+        let started = span.in_scope(|| inherit::sync_scope(inherited.clone(), || {
             let mut running = match start(&route.name, &route.held_too_long, warn_after, || {
                 ctx.route_plugins().run(|p| p.pre_read_call_body(&ctx))?;
                 Ok((route.handler)(ctx.clone()))
@@ -389,7 +409,7 @@ fn handle_call<'a>(
                 }
                 None => Ok(running),
             }
-        });
+        }));
         let running = match started {
             Err(result) => {
                 drop(permit);
@@ -403,7 +423,8 @@ fn handle_call<'a>(
         let running_call = Running::new(socket, seq, ctx.cancel_signal().clone());
         let task = tokio::spawn(async move {
             let socket = task_socket;
-            let running = within_deadline(deadline, inherit::scope(deadline, running));
+            let running = inherit::scope(inherited, running).instrument(span); // observe
+            let running = within_deadline(deadline, running);
             let Some(outcome) = while_open(&socket, running).await else {
                 return;
             };
@@ -638,7 +659,7 @@ fn send_now(ctx: &CallCtx, socket: &Socket, mut reply: Message) -> Option<Messag
         written = socket.try_send(&reply);
     }
     match written {
-        Ok(Some(size)) => replied(ctx, &reply, size),
+        Ok(Some(_)) => replied(ctx, &reply),
         Ok(None) => return Some(reply),
         Err(_) => {}
     }
@@ -652,8 +673,8 @@ async fn send_later(ctx: &CallCtx, socket: &Socket, mut reply: Message) {
         reply = unwritable(ctx, &e);
         written = socket.send(&reply).await;
     }
-    if let Ok(size) = written {
-        replied(ctx, &reply, size);
+    if written.is_ok() {
+        replied(ctx, &reply);
     }
 }
 
@@ -663,10 +684,10 @@ fn unwritable(ctx: &CallCtx, e: &crate::proto::ProtoError) -> Message {
     error_reply(ctx.input(), Status::with_code(status::CODE_WRITE_FAILED, e.to_string()))
 }
 
-fn replied(ctx: &CallCtx, reply: &Message, size: usize) {
+fn replied(ctx: &CallCtx, reply: &Message) {
     ctx.session().touch_write();
     let _ = ctx.route_plugins().run(|p| p.post_write_reply(ctx, reply));
-    log_handled(ctx, "call", &reply.status, size);
+    crate::observe::handled(ctx, Some(reply), &reply.status); // observe
 }
 
 fn handle_push<'a>(
@@ -694,21 +715,26 @@ fn handle_push<'a>(
     let in_flight = peer.track_handler();
     with_permit(limit, move |permit| {
         let warn_after = ctx.peer().config().sync_handler_warning;
-        let mut running = match start(&route.name, &route.held_too_long, warn_after, || {
+        // observe: the handler runs in its span, and its calls carry its trace context.
+        let inherited = inherit::Inherited { deadline: None, trace: ctx.trace_context().cloned() };
+        let span = ctx.observed().span().clone();
+        let mut running = match span.in_scope(|| inherit::sync_scope(inherited.clone(), || start(&route.name, &route.held_too_long, warn_after, || {
             ctx.route_plugins().run(|p| p.pre_read_push_body(&ctx))?;
             Ok((route.handler)(ctx.clone()))
-        }) {
+        }))) {
             Started::Done(result) => {
                 push_done(route, &ctx, Ok(result));
                 return None;
             }
             Started::Running(running) => running,
         };
-        if let Some(outcome) = (&mut running).now_or_never() {
+        let first_poll = span.in_scope(|| inherit::sync_scope(inherited.clone(), || (&mut running).now_or_never()));
+        if let Some(outcome) = first_poll {
             push_done(route, &ctx, outcome);
             return None;
         }
         let (socket, route) = (socket.clone(), route.clone());
+        let running = inherit::scope(inherited, running).instrument(span); // observe
         tokio::spawn(async move {
             if let Some(outcome) = while_open(&socket, within_context_age(&ctx, running)).await {
                 push_done(&route, &ctx, outcome);
@@ -737,33 +763,5 @@ fn push_done(route: &PushRoute, ctx: &PushCtx, outcome: std::thread::Result<Resu
         Ok(()) => Status::OK,
         Err(status) => status,
     };
-    log_handled(ctx, "push", &status, 0);
-}
-
-fn log_handled(
-    ctx: &crate::context::Incoming,
-    kind: &'static str,
-    status: &Status,
-    reply_size: usize,
-) {
-    let config = ctx.peer().config();
-    let cost = config.count_time.then(|| ctx.received_at().elapsed());
-    let slow = matches!(cost, Some(cost) if !config.slow_comet_duration.is_zero() && cost > config.slow_comet_duration);
-    if slow {
-        tracing::warn!(
-            kind, remote = %ctx.session().remote_addr(), route = ctx.service_method(), cost = ?cost.unwrap_or_default(),
-            code = status.code(), in_bytes = ctx.body().len(), out_bytes = reply_size, "slow handler"
-        );
-    } else if config.print_detail {
-        tracing::info!(
-            kind, remote = %ctx.session().remote_addr(), route = ctx.service_method(), cost = ?cost,
-            code = status.code(), msg = status.msg(), in_bytes = ctx.body().len(), out_bytes = reply_size,
-            meta = ?ctx.input_meta(), body = %String::from_utf8_lossy(ctx.body()), "handled"
-        );
-    } else {
-        tracing::debug!(
-            kind, remote = %ctx.session().remote_addr(), route = ctx.service_method(), cost = ?cost,
-            code = status.code(), in_bytes = ctx.body().len(), out_bytes = reply_size, "handled"
-        );
-    }
+    crate::observe::handled(ctx, None, &status); // observe
 }

@@ -101,6 +101,7 @@ impl Session {
         let id: Arc<str> = conn_addrs.1.to_string().into();
         let created_at = Instant::now();
         let session_age = age_deadline(config.default_session_age);
+        crate::observe::metrics::sessions(1.0); // observe
         Session {
             inner: Arc::new(SessionInner {
                 age_deadline_ns: AtomicU64::new(nanos_from(created_at, session_age.1)),
@@ -494,6 +495,7 @@ impl Session {
             return;
         }
         self.peer().hub().remove(&self.id(), self);
+        crate::observe::metrics::sessions(-1.0); // observe
         let plugins = self.peer().plugins();
         for plugin in plugins.iter() {
             plugin.post_disconnect(self);
