@@ -47,10 +47,10 @@ mod enabled {
 
     /// The handles of one route on one side.
     pub(in crate::observe) struct RouteMetrics {
-        route: String,
-        side: &'static str,
-        calls: Counter,
-        pushes: Counter,
+        labels: [(&'static str, String); 2],
+        /// Registered when first used, so that a call route shows no push counter.
+        calls: OnceLock<Counter>,
+        pushes: OnceLock<Counter>,
         in_flight: Gauge,
         duration: Histogram,
         bytes_in: Counter,
@@ -82,20 +82,23 @@ mod enabled {
             };
             let labels = [("route", route.to_owned()), ("side", side.to_owned())];
             RouteMetrics {
-                route: route.to_owned(),
-                side,
-                calls: metrics::counter!("teleport_calls_total", &labels),
-                pushes: metrics::counter!("teleport_pushes_total", &labels),
+                calls: OnceLock::new(),
+                pushes: OnceLock::new(),
                 in_flight: metrics::gauge!("teleport_in_flight", &labels),
                 duration: metrics::histogram!("teleport_duration_seconds", &labels),
                 bytes_in: metrics::counter!("teleport_bytes_in_total", &labels),
                 bytes_out: metrics::counter!("teleport_bytes_out_total", &labels),
+                labels,
             }
         }
 
         /// A call or push began: counted, and in flight until [`left`](Self::left).
         pub(in crate::observe) fn began(&self, push: bool) {
-            if push { &self.pushes } else { &self.calls }.increment(1);
+            let counter = match push {
+                true => self.pushes.get_or_init(|| metrics::counter!("teleport_pushes_total", &self.labels)),
+                false => self.calls.get_or_init(|| metrics::counter!("teleport_calls_total", &self.labels)),
+            };
+            counter.increment(1);
             self.in_flight.increment(1.0);
         }
 
@@ -115,11 +118,8 @@ mod enabled {
             self.bytes_in.increment(bytes_in as u64);
             self.bytes_out.increment(bytes_out as u64);
             if !status.is_ok() {
-                let labels = [
-                    ("route", self.route.clone()),
-                    ("side", self.side.to_owned()),
-                    ("code", status.code().to_string()),
-                ];
+                let [route, side] = self.labels.clone();
+                let labels = [route, side, ("code", status.code().to_string())];
                 metrics::counter!("teleport_errors_total", &labels).increment(1);
             }
         }

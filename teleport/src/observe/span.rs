@@ -115,7 +115,7 @@ pub(super) fn close(span: &Span, status: &Status, elapsed: Duration) {
         return;
     }
     span.record("code", status.code());
-    span.record("elapsed_us", u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX));
+    span.record("elapsed_us", i64::try_from(elapsed.as_micros()).unwrap_or(i64::MAX));
     if !status.is_ok() {
         span.record("otel.status_code", "ERROR");
     }
