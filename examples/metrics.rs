@@ -26,9 +26,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     server.route_call_fn("/math/add", |_ctx: CallCtx, nums: Vec<i64>| async move {
         Ok::<_, Status>(nums.iter().sum::<i64>())
     });
-    server.route_push_fn("/chat/say", |_ctx: PushCtx, _text: String| async move {
-        Ok::<_, Status>(())
-    });
+    server.route_push_fn(
+        "/chat/say",
+        |_ctx: PushCtx, _text: String| async move { Ok::<_, Status>(()) },
+    );
     let addr = server.listen().await?;
     let client = Peer::new(loopback)?;
     let session = client.dial(&addr.to_string()).await?;
@@ -52,7 +53,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// One `GET /metrics`, the body as text.
 async fn scrape(addr: SocketAddr) -> std::io::Result<String> {
     let mut conn = tokio::net::TcpStream::connect(addr).await?;
-    conn.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await?;
+    conn.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await?;
     let mut text = String::new();
     conn.read_to_string(&mut text).await?;
     Ok(text)

@@ -17,8 +17,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build();
     let layer = tracing_opentelemetry::layer().with_tracer(provider.tracer("teleport-example"));
     // Spans of target `teleport::rpc` are made at INFO.
-    let filter = tracing_subscriber::filter::Targets::new().with_target("teleport::rpc", tracing::Level::INFO);
-    tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layer).with(filter))?;
+    let filter = tracing_subscriber::filter::Targets::new()
+        .with_target("teleport::rpc", tracing::Level::INFO);
+    tracing::subscriber::set_global_default(
+        tracing_subscriber::registry().with(layer).with(filter),
+    )?;
 
     let loopback = PeerConfig { local_ip: "127.0.0.1".into(), ..PeerConfig::default() };
     let math = Peer::new(loopback.clone())?;

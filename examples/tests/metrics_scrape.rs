@@ -58,9 +58,10 @@ async fn counters_move_with_calls_pushes_errors_and_sessions() {
     server.route_call_fn("/math/add", |_ctx: CallCtx, nums: Vec<i64>| async move {
         Ok::<_, Status>(nums.iter().sum::<i64>())
     });
-    server.route_push_fn("/chat/say", |_ctx: PushCtx, _text: String| async move {
-        Ok::<_, Status>(())
-    });
+    server.route_push_fn(
+        "/chat/say",
+        |_ctx: PushCtx, _text: String| async move { Ok::<_, Status>(()) },
+    );
     let addr = server.listen().await.unwrap().to_string();
     let client = Peer::new(loopback).unwrap();
     let session = client.dial(&addr).await.unwrap();
@@ -73,13 +74,18 @@ async fn counters_move_with_calls_pushes_errors_and_sessions() {
 
     let add = |side| [("route", "/math/add"), ("side", side)];
     let text = scrape_until(scrape_at, |t| {
-        sample(t, "teleport_pushes_total", &[("route", "/chat/say"), ("side", "server")]) == Some(1.0)
+        sample(t, "teleport_pushes_total", &[("route", "/chat/say"), ("side", "server")])
+            == Some(1.0)
     })
     .await;
     for side in ["client", "server"] {
         assert_eq!(sample(&text, "teleport_calls_total", &add(side)), Some(3.0), "{text}");
         assert_eq!(sample(&text, "teleport_in_flight", &add(side)), Some(0.0), "{text}");
-        assert_eq!(sample(&text, "teleport_duration_seconds_count", &add(side)), Some(3.0), "{text}");
+        assert_eq!(
+            sample(&text, "teleport_duration_seconds_count", &add(side)),
+            Some(3.0),
+            "{text}"
+        );
         let missing = [("route", "/math/sub"), ("side", side), ("code", "404")];
         assert_eq!(sample(&text, "teleport_errors_total", &missing), Some(1.0), "{text}");
     }
@@ -87,13 +93,17 @@ async fn counters_move_with_calls_pushes_errors_and_sessions() {
     assert_eq!(sample(&text, "teleport_bytes_out_total", &add("client")), Some(21.0), "{text}");
     assert_eq!(sample(&text, "teleport_bytes_in_total", &add("server")), Some(21.0), "{text}");
     assert_eq!(sample(&text, "teleport_bytes_in_total", &add("client")), Some(3.0), "{text}");
-    assert_eq!(sample(&text, "teleport_pushes_total", &[("route", "/chat/say"), ("side", "client")]), Some(1.0));
+    assert_eq!(
+        sample(&text, "teleport_pushes_total", &[("route", "/chat/say"), ("side", "client")]),
+        Some(1.0)
+    );
     assert_eq!(sample(&text, "teleport_sessions", &[]), Some(2.0), "{text}");
     assert!(sample(&text, "teleport_outbound_queued_bytes", &[]).is_some(), "{text}");
 
     // They move on.
     session.call::<i64>("/math/add", &[4]).await.unwrap();
-    scrape_until(scrape_at, |t| sample(t, "teleport_calls_total", &add("server")) == Some(4.0)).await;
+    scrape_until(scrape_at, |t| sample(t, "teleport_calls_total", &add("server")) == Some(4.0))
+        .await;
 
     // A connection closed: both sides count it by reason; the sessions are gone.
     session.close().await;

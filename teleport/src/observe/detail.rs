@@ -21,7 +21,7 @@ use tracing::Level;
 
 use super::TARGET_DETAIL;
 use crate::codec;
-use crate::message::{Meta, MessageType};
+use crate::message::{MessageType, Meta};
 use crate::peer::PeerConfig;
 use crate::status::Status;
 
@@ -34,7 +34,8 @@ pub(super) fn wanted(config: &PeerConfig) -> bool {
 }
 
 fn slow_after(config: &PeerConfig) -> Option<Duration> {
-    (config.count_time && !config.slow_comet_duration.is_zero()).then_some(config.slow_comet_duration)
+    (config.count_time && !config.slow_comet_duration.is_zero())
+        .then_some(config.slow_comet_duration)
 }
 
 /// One side of a message as its line shows it.
@@ -62,20 +63,21 @@ pub(super) struct Line<'a> {
 
 /// Logs `line` at the level its peer's settings and its cost call for.
 pub(super) fn log(config: &PeerConfig, line: &Line<'_>) {
-    let slow = matches!((slow_after(config), line.cost), (Some(limit), Some(cost)) if cost >= limit);
+    let slow =
+        matches!((slow_after(config), line.cost), (Some(limit), Some(cost)) if cost >= limit);
     if slow {
         if tracing::enabled!(target: TARGET_DETAIL, Level::WARN) {
             let text = render(config, line, "(slow)");
-            tracing::warn!(target: TARGET_DETAIL, route = line.route, "{text}");
+            tracing::warn!(target: TARGET_DETAIL, "{text}");
         }
     } else if config.print_detail {
         if tracing::enabled!(target: TARGET_DETAIL, Level::INFO) {
             let text = render(config, line, "(fast)");
-            tracing::info!(target: TARGET_DETAIL, route = line.route, "{text}");
+            tracing::info!(target: TARGET_DETAIL, "{text}");
         }
     } else if tracing::enabled!(target: TARGET_DETAIL, Level::DEBUG) {
         let text = render(config, line, "(fast)");
-        tracing::debug!(target: TARGET_DETAIL, route = line.route, "{text}");
+        tracing::debug!(target: TARGET_DETAIL, "{text}");
     }
 }
 
@@ -95,7 +97,8 @@ pub(super) fn render(config: &PeerConfig, line: &Line<'_>, speed: &str) -> Strin
         None => out.push_str(" (-)"),
     }
     let _ = write!(out, " {:?} ", line.route);
-    let (first, second) = if line.arrow.ends_with("->") { ("SEND", "RECV") } else { ("RECV", "SEND") };
+    let (first, second) =
+        if line.arrow.ends_with("->") { ("SEND", "RECV") } else { ("RECV", "SEND") };
     write_part(&mut out, first, &line.first, config);
     if let Some(part) = &line.second {
         out.push(' ');
@@ -171,7 +174,10 @@ mod tests {
             real_ip: None,
             route: "/math/add",
             first: part(&meta, &body, None),
-            second: Some(Part { mtype: MessageType::Reply, ..part(&Meta::new(), &reply, Some(&ok)) }),
+            second: Some(Part {
+                mtype: MessageType::Reply,
+                ..part(&Meta::new(), &reply, Some(&ok))
+            }),
             cost: Some(Duration::from_micros(1500)),
         };
         assert_eq!(
@@ -184,7 +190,8 @@ mod tests {
     fn bodies_are_cut_and_meta_left_out_without_print_detail() {
         let body = Bytes::from(vec![b'x'; 40]);
         let meta = Meta::new();
-        let detailed = PeerConfig { print_detail: true, print_body_max: 8, ..PeerConfig::default() };
+        let detailed =
+            PeerConfig { print_detail: true, print_body_max: 8, ..PeerConfig::default() };
         let line = Line {
             arrow: "PUSH<-",
             remote: "127.0.0.1:1",

@@ -70,7 +70,8 @@ mod enabled {
             return found.clone();
         }
         let mut routes = routes.write();
-        let key = if routes.len() < MAX_ROUTES || routes.contains_key(route) { route } else { OTHER };
+        let key =
+            if routes.len() < MAX_ROUTES || routes.contains_key(route) { route } else { OTHER };
         routes.entry(key.into()).or_insert_with(|| Arc::new(RouteMetrics::new(side, key))).clone()
     }
 
@@ -95,8 +96,12 @@ mod enabled {
         /// A call or push began: counted, and in flight until [`left`](Self::left).
         pub(in crate::observe) fn began(&self, push: bool) {
             let counter = match push {
-                true => self.pushes.get_or_init(|| metrics::counter!("teleport_pushes_total", &self.labels)),
-                false => self.calls.get_or_init(|| metrics::counter!("teleport_calls_total", &self.labels)),
+                true => self
+                    .pushes
+                    .get_or_init(|| metrics::counter!("teleport_pushes_total", &self.labels)),
+                false => self
+                    .calls
+                    .get_or_init(|| metrics::counter!("teleport_calls_total", &self.labels)),
             };
             counter.increment(1);
             self.in_flight.increment(1.0);
@@ -129,7 +134,10 @@ mod enabled {
         use metrics::{describe_counter, describe_gauge, describe_histogram};
         describe_counter!("teleport_calls_total", "Calls made (client) or received (server)");
         describe_counter!("teleport_pushes_total", "Pushes sent (client) or received (server)");
-        describe_counter!("teleport_errors_total", "Calls and pushes that ended with an error status");
+        describe_counter!(
+            "teleport_errors_total",
+            "Calls and pushes that ended with an error status"
+        );
         describe_gauge!("teleport_in_flight", "Calls and pushes under way");
         describe_histogram!("teleport_duration_seconds", Unit::Seconds, "Time from start to end");
         describe_counter!("teleport_bytes_in_total", Unit::Bytes, "Body bytes received");
@@ -137,7 +145,11 @@ mod enabled {
         describe_gauge!("teleport_sessions", "Open sessions");
         describe_counter!("teleport_redials_total", "Redial attempts by result");
         describe_counter!("teleport_connections_closed_total", "Connections ended, by reason");
-        describe_gauge!("teleport_outbound_queued_bytes", Unit::Bytes, "Bytes waiting to be written");
+        describe_gauge!(
+            "teleport_outbound_queued_bytes",
+            Unit::Bytes,
+            "Bytes waiting to be written"
+        );
     }
 
     /// The bytes waiting in a peer's write queues, as last seen.

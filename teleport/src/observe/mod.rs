@@ -53,7 +53,8 @@ impl Handled {
     /// Opens the span of `input`, read on `session`, under the trace context it carries.
     pub(crate) fn new(session: &Session, input: &Message) -> Self {
         let span = span::incoming(session, input);
-        let parent = if input.meta.is_empty() { None } else { TraceContext::from_meta(&input.meta) };
+        let parent =
+            if input.meta.is_empty() { None } else { TraceContext::from_meta(&input.meta) };
         let trace = span::open(&span, parent);
         #[cfg(feature = "metrics")]
         let metrics = {

@@ -110,7 +110,12 @@ impl TraceContext {
     }
 
     #[cfg(feature = "opentelemetry")]
-    pub(crate) fn from_ids(trace_id: u128, span_id: u64, flags: u8, state: Option<Arc<str>>) -> Self {
+    pub(crate) fn from_ids(
+        trace_id: u128,
+        span_id: u64,
+        flags: u8,
+        state: Option<Arc<str>>,
+    ) -> Self {
         TraceContext { trace_id, span_id, flags, state }
     }
 

@@ -11,9 +11,9 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use futures_util::FutureExt;
 use futures_util::future::CatchUnwind;
-use tracing::Instrument;
 use tokio::io::AsyncReadExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
+use tracing::Instrument;
 // Tokio's clock, so that the frame deadline follows paused test time.
 use tokio::time::Instant;
 
@@ -395,21 +395,23 @@ fn handle_call<'a>(
         // observe: the handler runs in its span, and its calls carry its trace context.
         let inherited = inherit::Inherited { deadline, trace: ctx.trace_context().cloned() };
         let span = ctx.observed().span().clone();
-        let started = span.in_scope(|| inherit::sync_scope(inherited.clone(), || {
-            let mut running = match start(&route.name, &route.held_too_long, warn_after, || {
-                ctx.route_plugins().run(|p| p.pre_read_call_body(&ctx))?;
-                Ok((route.handler)(ctx.clone()))
-            }) {
-                Started::Done(result) => return Err(result),
-                Started::Running(running) => running,
-            };
-            match (&mut running).now_or_never() {
-                Some(outcome) => {
-                    Err(outcome.unwrap_or_else(|panic| Err(panicked(&route.name, panic))))
+        let started = span.in_scope(|| {
+            inherit::sync_scope(inherited.clone(), || {
+                let mut running = match start(&route.name, &route.held_too_long, warn_after, || {
+                    ctx.route_plugins().run(|p| p.pre_read_call_body(&ctx))?;
+                    Ok((route.handler)(ctx.clone()))
+                }) {
+                    Started::Done(result) => return Err(result),
+                    Started::Running(running) => running,
+                };
+                match (&mut running).now_or_never() {
+                    Some(outcome) => {
+                        Err(outcome.unwrap_or_else(|panic| Err(panicked(&route.name, panic))))
+                    }
+                    None => Ok(running),
                 }
-                None => Ok(running),
-            }
-        }));
+            })
+        });
         let running = match started {
             Err(result) => {
                 drop(permit);
@@ -718,17 +720,22 @@ fn handle_push<'a>(
         // observe: the handler runs in its span, and its calls carry its trace context.
         let inherited = inherit::Inherited { deadline: None, trace: ctx.trace_context().cloned() };
         let span = ctx.observed().span().clone();
-        let mut running = match span.in_scope(|| inherit::sync_scope(inherited.clone(), || start(&route.name, &route.held_too_long, warn_after, || {
-            ctx.route_plugins().run(|p| p.pre_read_push_body(&ctx))?;
-            Ok((route.handler)(ctx.clone()))
-        }))) {
+        let mut running = match span.in_scope(|| {
+            inherit::sync_scope(inherited.clone(), || {
+                start(&route.name, &route.held_too_long, warn_after, || {
+                    ctx.route_plugins().run(|p| p.pre_read_push_body(&ctx))?;
+                    Ok((route.handler)(ctx.clone()))
+                })
+            })
+        }) {
             Started::Done(result) => {
                 push_done(route, &ctx, Ok(result));
                 return None;
             }
             Started::Running(running) => running,
         };
-        let first_poll = span.in_scope(|| inherit::sync_scope(inherited.clone(), || (&mut running).now_or_never()));
+        let first_poll = span
+            .in_scope(|| inherit::sync_scope(inherited.clone(), || (&mut running).now_or_never()));
         if let Some(outcome) = first_poll {
             push_done(route, &ctx, outcome);
             return None;

@@ -12,7 +12,10 @@ use super::{config, dial, server};
 
 const DETAIL: &str = "teleport::detail";
 
-async fn math(server_config: PeerConfig, client_config: PeerConfig) -> (Vec<teleport::Peer>, Session, String) {
+async fn math(
+    server_config: PeerConfig,
+    client_config: PeerConfig,
+) -> (Vec<teleport::Peer>, Session, String) {
     let (server, addr) = server(server_config, |peer| {
         peer.route_call_fn("/math/add", |ctx: CallCtx, nums: Vec<i64>| async move {
             ctx.set_meta("by", "adder");
@@ -52,11 +55,15 @@ async fn each_side_logs_one_line_per_message_at_debug() {
     let reply = r#"{"seq":1,"mtype":2,"size":1,"status":"code=0"}"#;
     assert_eq!(
         line(&lines, "CALL->", "/math/add").message,
-        format!(r#"CALL-> {addr} (-) "/math/add" SEND({{"seq":1,"mtype":1,"size":7}}) RECV({reply})"#)
+        format!(
+            r#"CALL-> {addr} (-) "/math/add" SEND({{"seq":1,"mtype":1,"size":7}}) RECV({reply})"#
+        )
     );
     assert_eq!(
         line(&lines, "CALL<-", "/math/add").message,
-        format!(r#"CALL<- {client_addr} (-) "/math/add" RECV({{"seq":1,"mtype":1,"size":7}}) SEND({reply})"#)
+        format!(
+            r#"CALL<- {client_addr} (-) "/math/add" RECV({{"seq":1,"mtype":1,"size":7}}) SEND({reply})"#
+        )
     );
     assert_eq!(
         line(&lines, "PUSH->", "/chat/say").message,
@@ -71,7 +78,8 @@ async fn each_side_logs_one_line_per_message_at_debug() {
 #[tokio::test(flavor = "current_thread")]
 async fn print_detail_shows_meta_and_bodies_at_info_cut_at_print_body_max() {
     let (captured, _guard) = Captured::install(Level::INFO);
-    let detailed = PeerConfig { print_detail: true, count_time: true, print_body_max: 12, ..config() };
+    let detailed =
+        PeerConfig { print_detail: true, count_time: true, print_body_max: 12, ..config() };
     let (_peers, session, _addr) = math(detailed.clone(), detailed).await;
     let options = teleport::CallOptions::new().set_meta("user", "ann lee");
     session.call_with::<i64>("/math/add", &[1, 2, 3], &options).await.unwrap();

@@ -49,16 +49,23 @@ async fn calls_and_pushes_have_a_span_on_each_side_with_their_fields() {
     let adding = captured.events().into_iter().find(|e| e.message == "adding").unwrap();
     assert_eq!(adding.span.as_deref(), Some("server /math/add"));
 
-    let (sent, got) =
-        (&captured.find("push", "client", "/chat/say")[0], &captured.find("push", "server", "/chat/say")[0]);
+    let (sent, got) = (
+        &captured.find("push", "client", "/chat/say")[0],
+        &captured.find("push", "server", "/chat/say")[0],
+    );
     assert_eq!((sent.get("seq"), got.get("seq")), ("2", "2"));
     assert_eq!((sent.get("otel.kind"), got.get("otel.kind")), ("producer", "consumer"));
     assert_eq!(got.get("trace_id"), sent.get("trace_id"));
 
-    let (asked, refused) =
-        (&captured.find("call", "client", "/math/none")[0], &captured.find("call", "server", "/math/none")[0]);
+    let (asked, refused) = (
+        &captured.find("call", "client", "/math/none")[0],
+        &captured.find("call", "server", "/math/none")[0],
+    );
     assert_eq!((asked.get("code"), refused.get("code")), ("404", "404"));
-    assert_eq!((asked.get("otel.status_code"), refused.get("otel.status_code")), ("ERROR", "ERROR"));
+    assert_eq!(
+        (asked.get("otel.status_code"), refused.get("otel.status_code")),
+        ("ERROR", "ERROR")
+    );
 }
 
 /// The local address of the client's connection, as the server sees it.

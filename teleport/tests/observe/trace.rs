@@ -59,7 +59,11 @@ async fn the_trace_id_crosses_a_nested_call_from_a_through_b_to_c() {
     }
     assert_eq!(b_in.get("parent_span_id"), a_out.get("span_id"));
     assert_eq!(b_out.get("parent_span_id"), b_in.get("span_id"));
-    assert_eq!(b_out.parent.as_deref(), Some(b_in.get("span_id")), "B's call runs in its handler's span");
+    assert_eq!(
+        b_out.parent.as_deref(),
+        Some(b_in.get("span_id")),
+        "B's call runs in its handler's span"
+    );
     assert_eq!(c_in.get("parent_span_id"), b_out.get("span_id"));
     // What C received on the wire: B's outgoing span as the parent, in A's trace.
     assert_eq!(got.unwrap(), format!("00-{trace_id}-{}-01", b_out.get("span_id")));
@@ -90,7 +94,10 @@ async fn a_callers_trace_context_in_meta_becomes_the_parent_of_its_span() {
     assert_eq!(a_out.get("trace_id"), "4bf92f3577b34da6a3ce929d0e0e4736");
     assert_eq!(a_out.get("parent_span_id"), "00f067aa0ba902b7");
     let got = got.unwrap();
-    assert!(got.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-") && !got.contains("00f067aa0ba902b7"));
+    assert!(
+        got.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-")
+            && !got.contains("00f067aa0ba902b7")
+    );
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -111,8 +118,10 @@ async fn the_trace_id_crosses_the_proxy_plugin() {
     let first = outgoing.iter().find(|s| s.get("remote") == proxy_addr).unwrap();
     let forwarded = outgoing.iter().find(|s| s.get("remote") == backend_addr).unwrap();
     let handled = captured.find("call", "server", "/math/echo");
-    let at_proxy = handled.iter().find(|s| s.get("parent_span_id") == first.get("span_id")).unwrap();
-    let at_backend = handled.iter().find(|s| s.get("parent_span_id") == forwarded.get("span_id")).unwrap();
+    let at_proxy =
+        handled.iter().find(|s| s.get("parent_span_id") == first.get("span_id")).unwrap();
+    let at_backend =
+        handled.iter().find(|s| s.get("parent_span_id") == forwarded.get("span_id")).unwrap();
     let trace_id = first.get("trace_id");
     assert_eq!(forwarded.get("parent_span_id"), at_proxy.get("span_id"));
     assert_eq!(at_backend.get("trace_id"), trace_id);
