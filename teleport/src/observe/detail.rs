@@ -167,6 +167,7 @@ mod tests {
         let body = Bytes::from_static(b"[1,2,3]");
         let reply = Bytes::from_static(b"6");
         let ok = Status::OK;
+        let no_meta = Meta::new();
         let config = PeerConfig { print_detail: true, ..PeerConfig::default() };
         let line = Line {
             arrow: "CALL->",
@@ -174,10 +175,7 @@ mod tests {
             real_ip: None,
             route: "/math/add",
             first: part(&meta, &body, None),
-            second: Some(Part {
-                mtype: MessageType::Reply,
-                ..part(&Meta::new(), &reply, Some(&ok))
-            }),
+            second: Some(Part { mtype: MessageType::Reply, ..part(&no_meta, &reply, Some(&ok)) }),
             cost: Some(Duration::from_micros(1500)),
         };
         assert_eq!(
