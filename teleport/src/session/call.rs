@@ -160,7 +160,7 @@ impl Session {
             Ok((msg, deadline)) => {
                 let (session, wait) = (self.clone(), options.wait_for_redial);
                 // observe: the spawned call keeps the trace context of the task starting it.
-                tokio::spawn(inherit::scope(inherit::current(), async move {
+                tokio::spawn(inherit::within(inherit::current(), async move {
                     let reply = session.call_message(msg, deadline, wait).await;
                     let _ = tx.send(reply.and_then(|m| session.decode_reply(m)));
                 }));

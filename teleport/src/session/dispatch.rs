@@ -13,7 +13,6 @@ use futures_util::FutureExt;
 use futures_util::future::CatchUnwind;
 use tokio::io::AsyncReadExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
-use tracing::Instrument;
 // Tokio's clock, so that the frame deadline follows paused test time.
 use tokio::time::Instant;
 
@@ -392,25 +391,20 @@ fn handle_call<'a>(
         // poll: then the reply is written from this read loop, with no task spawned and no
         // thread woken. Nested calls made meanwhile inherit the call's deadline.
         let warn_after = ctx.peer().config().sync_handler_warning;
-        // observe: the handler runs in its span, and its calls carry its trace context.
-        let inherited = inherit::Inherited { deadline, trace: ctx.trace_context().cloned() };
-        let span = ctx.observed().span().clone();
-        let started = span.in_scope(|| {
-            inherit::sync_scope(inherited.clone(), || {
-                let mut running = match start(&route.name, &route.held_too_long, warn_after, || {
-                    ctx.route_plugins().run(|p| p.pre_read_call_body(&ctx))?;
-                    Ok((route.handler)(ctx.clone()))
-                }) {
-                    Started::Done(result) => return Err(result),
-                    Started::Running(running) => running,
-                };
-                match (&mut running).now_or_never() {
-                    Some(outcome) => {
-                        Err(outcome.unwrap_or_else(|panic| Err(panicked(&route.name, panic))))
-                    }
-                    None => Ok(running),
+        let started = inherit::sync_scope(&ctx, deadline, || {
+            let mut running = match start(&route.name, &route.held_too_long, warn_after, || {
+                ctx.route_plugins().run(|p| p.pre_read_call_body(&ctx))?;
+                Ok((route.handler)(ctx.clone()))
+            }) {
+                Started::Done(result) => return Err(result),
+                Started::Running(running) => running,
+            };
+            match (&mut running).now_or_never() {
+                Some(outcome) => {
+                    Err(outcome.unwrap_or_else(|panic| Err(panicked(&route.name, panic))))
                 }
-            })
+                None => Ok(running),
+            }
         });
         let running = match started {
             Err(result) => {
@@ -425,8 +419,7 @@ fn handle_call<'a>(
         let running_call = Running::new(socket, seq, ctx.cancel_signal().clone());
         let task = tokio::spawn(async move {
             let socket = task_socket;
-            let running = inherit::scope(inherited, running).instrument(span); // observe
-            let running = within_deadline(deadline, running);
+            let running = within_deadline(deadline, inherit::scope(&ctx, deadline, running));
             let Some(outcome) = while_open(&socket, running).await else {
                 return;
             };
@@ -717,15 +710,10 @@ fn handle_push<'a>(
     let in_flight = peer.track_handler();
     with_permit(limit, move |permit| {
         let warn_after = ctx.peer().config().sync_handler_warning;
-        // observe: the handler runs in its span, and its calls carry its trace context.
-        let inherited = inherit::Inherited { deadline: None, trace: ctx.trace_context().cloned() };
-        let span = ctx.observed().span().clone();
-        let mut running = match span.in_scope(|| {
-            inherit::sync_scope(inherited.clone(), || {
-                start(&route.name, &route.held_too_long, warn_after, || {
-                    ctx.route_plugins().run(|p| p.pre_read_push_body(&ctx))?;
-                    Ok((route.handler)(ctx.clone()))
-                })
+        let mut running = match inherit::sync_scope(&ctx, None, || {
+            start(&route.name, &route.held_too_long, warn_after, || {
+                ctx.route_plugins().run(|p| p.pre_read_push_body(&ctx))?;
+                Ok((route.handler)(ctx.clone()))
             })
         }) {
             Started::Done(result) => {
@@ -734,14 +722,13 @@ fn handle_push<'a>(
             }
             Started::Running(running) => running,
         };
-        let first_poll = span
-            .in_scope(|| inherit::sync_scope(inherited.clone(), || (&mut running).now_or_never()));
-        if let Some(outcome) = first_poll {
+        // observe: a push's handler runs in its span and its calls carry its trace context.
+        if let Some(outcome) = inherit::sync_scope(&ctx, None, || (&mut running).now_or_never()) {
             push_done(route, &ctx, outcome);
             return None;
         }
         let (socket, route) = (socket.clone(), route.clone());
-        let running = inherit::scope(inherited, running).instrument(span); // observe
+        let running = inherit::scope(&ctx, None, running);
         tokio::spawn(async move {
             if let Some(outcome) = while_open(&socket, within_context_age(&ctx, running)).await {
                 push_done(&route, &ctx, outcome);

@@ -4,7 +4,9 @@
 use std::future::Future;
 
 use tokio::time::Instant;
+use tracing::Instrument;
 
+use crate::context::Incoming;
 use crate::observe::TraceContext;
 
 /// What calls made on a handler's task inherit.
@@ -33,13 +35,28 @@ pub(crate) fn current() -> Inherited {
     INHERITED.try_with(Inherited::clone).unwrap_or_default()
 }
 
-/// Runs `f` with `inherited` as what calls inherit.
-pub(crate) fn sync_scope<R>(inherited: Inherited, f: impl FnOnce() -> R) -> R {
-    INHERITED.sync_scope(inherited, f)
+/// Runs `f`, a step of the handler of `ctx`, in the handler's span, its calls inheriting
+/// `deadline` and the handler's trace context.
+pub(crate) fn sync_scope<R>(ctx: &Incoming, deadline: Option<Instant>, f: impl FnOnce() -> R) -> R {
+    let inherited = Inherited { deadline, trace: ctx.trace_context().cloned() };
+    ctx.observed().span().in_scope(|| INHERITED.sync_scope(inherited, f))
+}
+
+/// Polls `future`, the handler of `ctx`, as [`sync_scope`] runs its steps.
+pub(crate) fn scope<F: Future>(
+    ctx: &Incoming,
+    deadline: Option<Instant>,
+    future: F,
+) -> impl Future<Output = F::Output> + use<F> {
+    let inherited = Inherited { deadline, trace: ctx.trace_context().cloned() };
+    within(inherited, future).instrument(ctx.observed().span().clone())
 }
 
 /// Polls `future` with `inherited` as what calls inherit.
-pub(crate) fn scope<F: Future>(inherited: Inherited, future: F) -> impl Future<Output = F::Output> {
+pub(crate) fn within<F: Future>(
+    inherited: Inherited,
+    future: F,
+) -> impl Future<Output = F::Output> {
     INHERITED.scope(inherited, future)
 }
 
