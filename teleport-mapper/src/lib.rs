@@ -1,5 +1,5 @@
 //! Route name mappers: how a type and a method name become a service method. Shared by
-//! the runtime (`teleport::router::mapper`) and the `#[service]` macro, which computes route
+//! the runtime (`teleport::mapper`) and the `#[service]` macro, which computes route
 //! names at compile time.
 //!
 //! The names are the ones Go Teleport/eRPC produces for the same Go names, so Rust and Go

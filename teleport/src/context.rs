@@ -31,7 +31,6 @@ pub const ROUTE_CANCEL: &str = "/_tp/cancel";
 /// The meta key that counts how many times a message was forwarded (decimal; absent: 0).
 /// A Go eRPC peer passes it on as ordinary meta.
 pub const META_HOPS: &str = "X-Tp-Hops";
-pub use crate::observe::{META_TRACEPARENT, META_TRACESTATE};
 
 /// What every handler context offers: the session and the received message.
 pub struct Incoming {
@@ -136,7 +135,7 @@ impl Incoming {
     }
 
     /// The plugins in force for this message: the peer's, then its group's and route's.
-    pub fn route_plugins(&self) -> &Plugins {
+    pub(crate) fn route_plugins(&self) -> &Plugins {
         &self.plugins
     }
 

@@ -45,9 +45,9 @@
 //! - `quic`: QUIC (network `quic`) with quinn (`transport::quic`); implies `tls`.
 //! - `ws`: WebSocket (network `ws`, and `wss` with `tls`) with tokio-tungstenite
 //!   (`transport::ws`).
-//! - `http`: the `http` protocol ([`proto::HttpProto`]): calls as HTTP/1.1 `POST` requests.
-//! - `secure`: the [`plugin::secure`] plugin, body encryption with XChaCha20-Poly1305.
-//! - `binder`: the [`plugin::binder`] plugin, declarative argument validation.
+//! - `http`: the `http` protocol (`proto::HttpProto`): calls as HTTP/1.1 `POST` requests.
+//! - `secure`: the `plugin::secure` plugin, body encryption with XChaCha20-Poly1305.
+//! - `binder`: the `plugin::binder` plugin, declarative argument validation.
 //! - `metrics`: metrics through the `metrics` facade: calls, pushes, errors, in-flight,
 //!   latency and bytes per route and side; sessions, redials, closed connections and queued
 //!   bytes per process (the README's "Operating it" lists them).
@@ -57,7 +57,7 @@
 //!   handed to a new process of the same program, which serves while the old one drains.
 //!
 //! The wire protocols are [`RawProto`] (the default), [`proto::JsonProto`] and, with
-//! `protobuf`, [`proto::ProtobufProto`], each byte-compatible with Go eRPC v6's.
+//! `protobuf`, `proto::ProtobufProto`, each byte-compatible with Go eRPC v6's.
 //!
 //! Every call and push runs in a `tracing` span on each side (target `teleport::rpc`,
 //! `INFO`), and carries W3C trace context in meta (`traceparent`, [`TraceContext`]) when its
@@ -68,9 +68,12 @@
 //! [`pool::SessionPool`] keeps several sessions to one address and puts each call on the
 //! least-loaded one.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod boxed;
 mod cancel;
 pub mod codec;
-pub mod context;
+mod context;
 pub mod message;
 mod observe;
 pub mod peer;
@@ -78,27 +81,40 @@ pub mod plugin;
 pub mod pool;
 pub mod proto;
 #[cfg(all(unix, feature = "restart"))]
+#[cfg_attr(docsrs, doc(cfg(all(unix, feature = "restart"))))]
 pub mod restart;
-pub mod router;
+mod router;
 mod service;
-pub mod session;
+mod session;
 mod socket;
 pub mod status;
 pub mod transport;
+mod urlenc;
 pub mod xfer;
 
-pub use context::{CallCtx, Incoming, PushCtx, UnknownCallCtx, UnknownPushCtx};
+// The public surface: what a program names, re-exported here on purpose. Modules are
+// public only where they group what a user picks from (codecs, status codes, protocols,
+// transports, plugins, filters, configuration); see `public-api.txt` for the whole list.
+pub use boxed::BoxFuture;
+pub use context::{
+    CallCtx, Incoming, META_ACCEPT_BODY_CODEC, META_HOPS, META_REAL_IP, META_TIMEOUT, PushCtx,
+    ROUTE_CANCEL, UnknownCallCtx, UnknownPushCtx,
+};
 pub use message::{Message, MessageType, Meta};
-pub use observe::TraceContext;
+pub use observe::{META_TRACEPARENT, META_TRACESTATE, TraceContext};
 pub use peer::{Peer, PeerBuilder, PeerConfig};
 pub use plugin::Plugin;
 pub use proto::{Proto, ProtoError, RawProto};
+pub use router::Group;
 pub use service::{EncodeAs, Service};
-pub use session::{CallOptions, Reply, Session, SessionState};
+pub use session::{CallHandle, CallOptions, Reply, Session, SessionState, Store};
 pub use socket::{OutboundStats, PushPolicy};
 pub use status::Status;
 #[doc = include_str!("service.md")]
 pub use teleport_macros::service;
+/// Route names as Go Teleport derives them from type and method names (the HTTP and RPC
+/// mappers), for hand-routed handlers too.
+pub use teleport_mapper as mapper;
 pub use xfer::{XferFilter, XferPipe, XferRegistry};
 
 #[doc(hidden)]

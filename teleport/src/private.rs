@@ -5,7 +5,6 @@ pub use std::sync::Arc;
 pub use crate::codec::{DecodeBody, EncodeBody};
 pub use crate::context::{CallCtx, PushCtx};
 pub use crate::router::Group;
-pub use crate::router::handler::{call_handler, push_handler};
 pub use crate::service::{EncodeAs, IntoReply, ReplyError, Service};
 pub use crate::session::{CallOptions, Reply, Session};
 pub use crate::status::Status;

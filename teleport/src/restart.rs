@@ -135,7 +135,7 @@ impl Restart {
         let listener: Box<dyn crate::transport::Listener> = match inherited {
             Some(Inherited::Tcp(listener)) => {
                 self.keep(OwnedFd::from(listener.try_clone()?));
-                Box::new(TcpListener::from_std(listener, peer.socket_options())?)
+                Box::new(TcpListener::from_std(listener, peer.transports().socket)?)
             }
             Some(Inherited::Unix(listener)) => {
                 self.keep(OwnedFd::from(listener.try_clone()?));
@@ -155,7 +155,7 @@ impl Restart {
                         config.listen_addr().ok_or_else(|| invalid("no listen address".into()))?;
                     let listener = tcp::listen(&addr, config.listen_backlog).await?.into_std()?;
                     self.keep(OwnedFd::from(listener.try_clone()?));
-                    Box::new(TcpListener::from_std(listener, peer.socket_options())?)
+                    Box::new(TcpListener::from_std(listener, peer.transports().socket)?)
                 }
             }
         };

@@ -4,6 +4,8 @@ use std::fmt;
 
 use bytes::BufMut;
 
+use crate::urlenc::{self, MetaError};
+
 /// A status code. The numbers are Go eRPC's, so Go and Rust peers agree on them.
 pub type Code = i32;
 
@@ -152,28 +154,26 @@ impl Status {
         dst.put_slice(self.code.to_string().as_bytes());
         if !self.msg.is_empty() {
             dst.put_slice(b"&msg=");
-            crate::message::urlenc::encode_into(self.msg.as_bytes(), dst);
+            urlenc::encode_into(self.msg.as_bytes(), dst);
         }
         if let Some(cause) = &self.cause {
             dst.put_slice(b"&cause=");
-            crate::message::urlenc::encode_into(cause.as_bytes(), dst);
+            urlenc::encode_into(cause.as_bytes(), dst);
         }
     }
 
     /// Reads a status written by [`Status::encode_into`] (or by Go). An empty input is OK;
     /// unknown keys are ignored.
-    pub fn decode(src: &[u8]) -> Result<Status, crate::message::MetaError> {
+    pub fn decode(src: &[u8]) -> Result<Status, MetaError> {
         if src.is_empty() || src == b"code=0" {
             return Ok(Status::OK);
         }
         let mut status = Status::OK;
-        for (key, value) in crate::message::urlenc::pairs(src) {
-            let value = crate::message::urlenc::decode(value)?;
+        for (key, value) in urlenc::pairs(src) {
+            let value = urlenc::decode(value)?;
             match key {
                 b"code" => {
-                    status.code = value
-                        .parse()
-                        .map_err(|_| crate::message::MetaError::BadCode(value.clone()))?;
+                    status.code = value.parse().map_err(|_| MetaError::BadCode(value.clone()))?;
                 }
                 b"msg" => status.msg = value,
                 b"cause" => status.cause = Some(value),

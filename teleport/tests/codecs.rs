@@ -1,9 +1,10 @@
 //! The optional body codecs over a real TCP connection: the call goes in the codec, the
 //! reply comes back in it, and a body that does not decode is answered 400.
-#![cfg(any(feature = "xml", feature = "thrift"))]
+#![cfg(any(feature = "xml", feature = "thrift", feature = "bincode"))]
 
 #[cfg(feature = "xml")]
 use serde::{Deserialize, Serialize};
+#[cfg(any(feature = "xml", feature = "thrift"))]
 use teleport::status::CODE_BAD_MESSAGE;
 use teleport::{CallCtx, CallOptions, Peer, PeerConfig, Session, codec};
 
@@ -23,7 +24,12 @@ fn person() -> Person {
 
 /// A server on loopback port 0 with `setup`'s routes, and a client session to it.
 async fn pair(setup: impl FnOnce(&Peer)) -> (Peer, Peer, Session) {
-    let config = PeerConfig { local_ip: "127.0.0.1".into(), ..PeerConfig::default() };
+    pair_with(PeerConfig::default(), setup).await
+}
+
+/// [`pair`] with both peers configured from `config`.
+async fn pair_with(config: PeerConfig, setup: impl FnOnce(&Peer)) -> (Peer, Peer, Session) {
+    let config = PeerConfig { local_ip: "127.0.0.1".into(), ..config };
     let server = Peer::new(config.clone()).unwrap();
     setup(&server);
     let addr = server.listen().await.unwrap();
@@ -115,5 +121,23 @@ async fn thrift_over_tcp() {
     assert_eq!(status.unwrap_err().code(), CODE_BAD_MESSAGE);
     let reply = session.call_with::<Thrift<Test>>("/home/test", &arg, &options).await.unwrap();
     assert_eq!(reply.value.author, "tp->OK");
+    close(server, client).await;
+}
+
+/// Bincode decodes within the peer's frame limit, not within the default 4 MiB: a body
+/// above 4 MiB goes both ways when `max_frame` is larger.
+#[cfg(feature = "bincode")]
+#[tokio::test]
+async fn bincode_body_above_4_mib_within_a_larger_max_frame() {
+    let config = PeerConfig { max_frame: 6 << 20, ..PeerConfig::default() };
+    let (server, client, session) = pair_with(config, |peer| {
+        peer.route_call_fn("/bytes/echo", |_ctx: CallCtx, body: Vec<u8>| async move { Ok(body) });
+    })
+    .await;
+    let big: Vec<u8> = (0..5 << 20).map(|i| (i % 251) as u8).collect();
+    let options = CallOptions::new().codec(codec::BINCODE);
+    let reply = session.call_with::<Vec<u8>>("/bytes/echo", &big, &options).await.unwrap();
+    assert_eq!(reply.codec, codec::BINCODE);
+    assert!(reply.value == big, "the echoed body differs");
     close(server, client).await;
 }

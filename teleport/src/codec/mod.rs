@@ -7,14 +7,14 @@
 //! | `j` | `json` | serde_json | always |
 //! | `s` | `plain` | text of a string, bytes, number or bool, as Go's plain codec | always |
 //! | `f` | `form` | `application/x-www-form-urlencoded`, serde_urlencoded | always |
-//! | `p` | `protobuf` | prost messages, through [`Protobuf`] | `protobuf` |
+//! | `p` | `protobuf` | prost messages, through `Protobuf` | `protobuf` |
 //! | `b` | `bincode` | bincode 2, standard config (ours alone: Go has no `b`) | `bincode` |
-//! | `t` | `thrift` | a Thrift struct in the binary protocol, through [`Thrift`] | `thrift` |
+//! | `t` | `thrift` | a Thrift struct in the binary protocol, through `Thrift` | `thrift` |
 //! | `x` | `xml` | XML as Go's `encoding/xml` writes plain structs, with quick-xml | `xml` |
 //!
 //! Id `0` means "no body". Any `serde` type is a body in the serde codecs through the blanket
 //! implementations of [`EncodeBody`] and [`DecodeBody`]; prost messages are wrapped in
-//! [`Protobuf`], Thrift structs in [`Thrift`]; [`RawBody`] carries bytes verbatim in any codec, as a Go `[]byte` does.
+//! `Protobuf`, Thrift structs in `Thrift`; [`RawBody`] carries bytes verbatim in any codec, as a Go `[]byte` does.
 
 #[cfg(feature = "bincode")]
 mod bincode;
@@ -34,9 +34,11 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 #[cfg(feature = "protobuf")]
+#[cfg_attr(docsrs, doc(cfg(feature = "protobuf")))]
 pub use protobuf::Protobuf;
 pub use raw::RawBody;
 #[cfg(feature = "thrift")]
+#[cfg_attr(docsrs, doc(cfg(feature = "thrift")))]
 pub use thrift::Thrift;
 
 use crate::message::Message;
@@ -112,17 +114,31 @@ pub trait EncodeBody {
     note = "derive serde's `Deserialize` (owning its data), or wrap a prost message in `teleport::codec::Protobuf`"
 )]
 pub trait DecodeBody: Sized {
-    /// Reads a body written in codec `codec`.
+    /// Reads a body written in codec `codec`. A codec that allocates for the lengths a body
+    /// claims (bincode) allocates at most 4 MiB for them, the default frame limit.
     fn decode_body(codec: u8, src: &[u8]) -> Result<Self, CodecError>;
 
-    /// Reads a handler's argument from the whole received message. The default decodes
-    /// the body and answers 400 on failure; a wrapper type may also read the meta and
-    /// refuse with a status of its own (see `plugin::binder::Bind`).
-    fn decode_message(msg: &Message) -> Result<Self, Status> {
-        Self::decode_body(msg.body_codec, &msg.body)
+    /// Reads a body, letting a codec that allocates for the lengths the body claims
+    /// (bincode) allocate at most about `limit` bytes for them: a peer passes its
+    /// `max_frame`. The default ignores `limit` and calls [`decode_body`](Self::decode_body).
+    fn decode_body_within(codec: u8, src: &[u8], limit: usize) -> Result<Self, CodecError> {
+        let _ = limit;
+        Self::decode_body(codec, src)
+    }
+
+    /// Reads a handler's argument from the whole received message, with `limit` as in
+    /// [`decode_body_within`](Self::decode_body_within). The default decodes the body and
+    /// answers 400 on failure; a wrapper type may also read the meta and refuse with a
+    /// status of its own (see `plugin::binder::Bind`).
+    fn decode_message(msg: &Message, limit: usize) -> Result<Self, Status> {
+        Self::decode_body_within(msg.body_codec, &msg.body, limit)
             .map_err(|e| Status::with_code(crate::status::CODE_BAD_MESSAGE, e.to_string()))
     }
 }
+
+/// What [`DecodeBody::decode_body`] lets a codec allocate for the lengths a body claims
+/// when no caller gives a limit: 4 MiB, the default frame limit.
+pub(crate) const DEFAULT_DECODE_LIMIT: usize = 4 << 20;
 
 impl<T: Serialize + ?Sized> EncodeBody for T {
     fn encode_body(&self, codec: u8, dst: &mut BytesMut) -> Result<(), CodecError> {
@@ -143,12 +159,18 @@ impl<T: Serialize + ?Sized> EncodeBody for T {
 
 impl<T: DeserializeOwned> DecodeBody for T {
     fn decode_body(codec: u8, src: &[u8]) -> Result<Self, CodecError> {
+        Self::decode_body_within(codec, src, DEFAULT_DECODE_LIMIT)
+    }
+
+    fn decode_body_within(codec: u8, src: &[u8], limit: usize) -> Result<Self, CodecError> {
+        #[cfg(not(feature = "bincode"))]
+        let _ = limit;
         match codec {
             JSON => json::decode(src),
             PLAIN => plain::decode(src),
             FORM => form::decode(src),
             #[cfg(feature = "bincode")]
-            BINCODE => bincode::decode(src),
+            BINCODE => bincode::decode(src, limit),
             #[cfg(feature = "xml")]
             XML => xml::decode(src),
             NONE if src.is_empty() => decode_unit("none"),

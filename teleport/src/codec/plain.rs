@@ -52,6 +52,16 @@ fn unsupported(what: &str) -> Error {
     Error(format!("plain codec cannot carry {what}"))
 }
 
+/// Serializer methods that refuse what the plain codec cannot carry, each with
+/// `unsupported(what)`.
+macro_rules! refuse {
+    ($what:expr => $($method:ident $(<$t:ident>)? ($($arg:ty),*) -> $ret:ty),* $(,)?) => {
+        $(fn $method $(<$t: Serialize + ?Sized>)? (self, $(_: $arg),*) -> Result<$ret, Error> {
+            Err(unsupported($what))
+        })*
+    };
+}
+
 struct Serializer<'a> {
     dst: &'a mut BytesMut,
 }
@@ -121,52 +131,18 @@ impl<'a> ser::Serializer for Serializer<'a> {
     ) -> Result<(), Error> {
         value.serialize(self)
     }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), Error> {
-        Err(unsupported("an enum variant with data"))
-    }
     fn serialize_seq(self, _len: Option<usize>) -> Result<ByteSeq<'a>, Error> {
         Ok(ByteSeq { dst: self.dst })
     }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Error> {
-        Err(unsupported("a tuple"))
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, Error> {
-        Err(unsupported("a tuple struct"))
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, Error> {
-        Err(unsupported("an enum variant with data"))
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Error> {
-        Err(unsupported("a map"))
-    }
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Error> {
-        Err(unsupported("a struct"))
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, Error> {
-        Err(unsupported("an enum variant with data"))
-    }
+    refuse!("an enum variant with data" =>
+        serialize_newtype_variant<T>(&'static str, u32, &'static str, &T) -> (),
+        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Self::SerializeTupleVariant,
+        serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant,
+    );
+    refuse!("a tuple" => serialize_tuple(usize) -> Self::SerializeTuple);
+    refuse!("a tuple struct" => serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct);
+    refuse!("a map" => serialize_map(Option<usize>) -> Self::SerializeMap);
+    refuse!("a struct" => serialize_struct(&'static str, usize) -> Self::SerializeStruct);
 }
 
 /// A sequence is accepted only when every element is a byte: it is written as those bytes.
@@ -192,12 +168,6 @@ impl ser::SerializeSeq for ByteSeq<'_> {
 /// Accepts a `u8` and nothing else.
 struct ByteOnly;
 
-macro_rules! not_a_byte {
-    ($($method:ident($($arg:ty),*)),*) => {
-        $(fn $method(self, $(_: $arg),*) -> Result<u8, Error> { Err(unsupported("a sequence of non-bytes")) })*
-    };
-}
-
 impl ser::Serializer for ByteOnly {
     type Ok = u8;
     type Error = Error;
@@ -212,81 +182,24 @@ impl ser::Serializer for ByteOnly {
     fn serialize_u8(self, v: u8) -> Result<u8, Error> {
         Ok(v)
     }
-    not_a_byte!(
-        serialize_bool(bool),
-        serialize_i8(i8),
-        serialize_i16(i16),
-        serialize_i32(i32),
-        serialize_i64(i64),
-        serialize_u16(u16),
-        serialize_u32(u32),
-        serialize_u64(u64),
-        serialize_f32(f32),
-        serialize_f64(f64),
-        serialize_char(char),
-        serialize_str(&str),
-        serialize_bytes(&[u8]),
-        serialize_none(),
-        serialize_unit(),
-        serialize_unit_struct(&'static str),
-        serialize_unit_variant(&'static str, u32, &'static str)
+    refuse!("a sequence of non-bytes" =>
+        serialize_bool(bool) -> u8, serialize_i8(i8) -> u8, serialize_i16(i16) -> u8,
+        serialize_i32(i32) -> u8, serialize_i64(i64) -> u8, serialize_u16(u16) -> u8,
+        serialize_u32(u32) -> u8, serialize_u64(u64) -> u8, serialize_f32(f32) -> u8,
+        serialize_f64(f64) -> u8, serialize_char(char) -> u8, serialize_str(&str) -> u8,
+        serialize_bytes(&[u8]) -> u8, serialize_none() -> u8, serialize_unit() -> u8,
+        serialize_unit_struct(&'static str) -> u8,
+        serialize_unit_variant(&'static str, u32, &'static str) -> u8,
+        serialize_some<T>(&T) -> u8, serialize_newtype_struct<T>(&'static str, &T) -> u8,
+        serialize_newtype_variant<T>(&'static str, u32, &'static str, &T) -> u8,
+        serialize_seq(Option<usize>) -> Self::SerializeSeq,
+        serialize_tuple(usize) -> Self::SerializeTuple,
+        serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct,
+        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Self::SerializeTupleVariant,
+        serialize_map(Option<usize>) -> Self::SerializeMap,
+        serialize_struct(&'static str, usize) -> Self::SerializeStruct,
+        serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant
     );
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<u8, Error> {
-        Err(unsupported("a sequence of non-bytes"))
-    }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: &T,
-    ) -> Result<u8, Error> {
-        Err(unsupported("a sequence of non-bytes"))
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<u8, Error> {
-        Err(unsupported("a sequence of non-bytes"))
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Error> {
-        Err(unsupported("a sequence of non-bytes"))
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Error> {
-        Err(unsupported("a sequence of non-bytes"))
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, Error> {
-        Err(unsupported("a sequence of non-bytes"))
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, Error> {
-        Err(unsupported("a sequence of non-bytes"))
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Error> {
-        Err(unsupported("a sequence of non-bytes"))
-    }
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Error> {
-        Err(unsupported("a sequence of non-bytes"))
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, Error> {
-        Err(unsupported("a sequence of non-bytes"))
-    }
 }
 
 struct Deserializer<'de> {

@@ -2,7 +2,7 @@
 
 use bytes::BufMut;
 
-use super::{MetaError, urlenc};
+use crate::urlenc::{self, MetaError};
 
 /// Metadata of a message: an ordered, case-sensitive multi-map of text keys and values.
 ///

@@ -1,11 +1,12 @@
 //! [`Message`]: one frame's content, free of any I/O.
 
 mod meta;
-pub(crate) mod urlenc;
 
 use bytes::Bytes;
 
 pub use meta::Meta;
+
+pub use crate::urlenc::MetaError;
 
 use crate::status::Status;
 use crate::xfer::XferPipe;
@@ -49,21 +50,6 @@ impl MessageType {
             MessageType::AuthReply => "AUTH_REPLY",
         }
     }
-}
-
-/// A status or meta text that could not be read.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum MetaError {
-    /// A `%` not followed by two hex digits.
-    #[error("bad percent-escape")]
-    BadEscape,
-    /// The decoded text is not UTF-8.
-    #[error("text is not utf-8")]
-    NotUtf8,
-    /// The status code is not a number.
-    #[error("bad status code {0:?}")]
-    BadCode(String),
 }
 
 /// One message: what a frame carries once the protocol has read it.
@@ -122,7 +108,7 @@ impl Message {
 }
 
 /// Splits a service method into its path and optional query.
-pub fn split_query(service_method: &str) -> (&str, Option<&str>) {
+pub(crate) fn split_query(service_method: &str) -> (&str, Option<&str>) {
     match service_method.split_once('?') {
         Some((path, query)) => (path, Some(query)),
         None => (service_method, None),

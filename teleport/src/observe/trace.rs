@@ -22,7 +22,7 @@ const MAX_TRACESTATE: usize = 512;
 /// A W3C trace context: the trace a call belongs to and the span that made it.
 ///
 /// A call's handler sees the one that came with the call in its context
-/// ([`Incoming::trace_context`](crate::context::Incoming::trace_context)): with the call's
+/// ([`Incoming::trace_context`](crate::Incoming::trace_context)): with the call's
 /// span recorded, the context of that span (same trace, a new span id); otherwise the
 /// caller's, unchanged. Calls made by the handler carry it on.
 #[derive(Clone, PartialEq, Eq)]

@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use super::config::{check_local_ip, listen_addr};
 use super::{Network, Peer, PeerConfig};
 use crate::proto::{JsonProto, Limits, Proto, RawProto};
-use crate::transport::{self, Addr, Conn};
+use crate::transport::{self, Addr, Conn, Listener};
 use crate::xfer::XferRegistry;
 
 /// A wire protocol, by the name configuration gives it.
@@ -232,6 +232,12 @@ impl Serving {
 }
 
 impl Peer {
+    /// Binds `config`'s listener with the peer's socket options and transport settings.
+    pub(crate) async fn bind(&self, config: &ListenerConfig) -> io::Result<Box<dyn Listener>> {
+        let addr = config.listen_addr().unwrap_or_default();
+        transport::bind(config.network, &addr, config.unix_path.as_deref(), self.transports()).await
+    }
+
     /// Listens on one more listener and serves its connections in the background with the
     /// peer's routes, plugins, limits and filters. Returns the bound address (useful with
     /// port 0). A listener that cannot be served (bad address, a protocol whose feature is
@@ -249,7 +255,7 @@ impl Peer {
             )
             .map_err(invalid)?,
         };
-        let bound = transport::bind(self, listener).await?;
+        let bound = self.bind(listener).await?;
         Ok(self.serve_with(bound, serving))
     }
 

@@ -10,13 +10,14 @@ mod shutdown;
 
 use std::borrow::Cow;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use parking_lot::{Mutex, RwLock};
+use parking_lot::Mutex;
 use tokio::sync::Notify;
 
-pub use crate::socket::{OutboundStats, PushPolicy};
-pub use config::{ConfigError, Network, PeerConfig};
+use crate::socket::OutboundStats;
+pub use crate::transport::network::Network;
+pub use config::{ConfigError, PeerConfig};
 pub use listener::{ListenerConfig, Protocol};
 pub use serve::{DialOptions, ListenOptions};
 
@@ -27,11 +28,10 @@ pub(crate) use hub::Hub;
 use crate::codec::{self, CodecRegistry};
 use crate::plugin::{Plugin, Plugins};
 use crate::proto::Proto;
-use crate::router::{Group, RouteSnapshot, Router};
+use crate::router::{Group, RouteTable};
 use crate::session::Session;
 use crate::socket::OutboundBudget;
 use crate::status::{self, Status};
-use crate::transport::tcp::SocketOptions;
 use crate::transport::{Addr, Transports};
 use crate::xfer::XferRegistry;
 use listener::Serving;
@@ -43,8 +43,7 @@ pub(crate) struct PeerInner {
     codecs: CodecRegistry,
     default_codec: u8,
     plugins: Plugins,
-    router: RwLock<Arc<Router>>,
-    router_version: AtomicU64,
+    routes: Arc<RouteTable>,
     hub: Hub,
     shutting_down: AtomicBool,
     in_flight: AtomicUsize,
@@ -105,7 +104,7 @@ impl PeerBuilder {
         self
     }
 
-    /// The protocol of every connection (default: [`RawProto`] with the configured limits
+    /// The protocol of every connection (default: [`RawProto`](crate::RawProto) with the configured limits
     /// and the transfer filters); listen and dial may override it.
     pub fn proto(mut self, proto: Arc<dyn Proto>) -> Self {
         self.proto = Some(proto);
@@ -137,6 +136,7 @@ impl PeerBuilder {
     /// The certificates of the `tls`, `wss` and `quic` networks: a server configuration to
     /// listen, a client configuration to dial (feature `tls`).
     #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub fn tls(mut self, tls: crate::transport::tls::TlsConfig) -> Self {
         self.transports.tls = Some(tls);
         self
@@ -145,6 +145,7 @@ impl PeerBuilder {
     /// The path, upgrade hook and handshake bound of the `ws` and `wss` networks (feature
     /// `ws`; default: path `/`, no hook).
     #[cfg(feature = "ws")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ws")))]
     pub fn ws(mut self, ws: crate::transport::ws::WsConfig) -> Self {
         self.transports.ws = ws;
         self
@@ -153,6 +154,7 @@ impl PeerBuilder {
     /// The settings of the `kcp` network (feature `kcp`; default: see
     /// [`KcpSettings`](crate::transport::kcp::KcpSettings)).
     #[cfg(feature = "kcp")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "kcp")))]
     pub fn kcp(mut self, kcp: crate::transport::kcp::KcpSettings) -> Self {
         self.transports.kcp = kcp;
         self
@@ -180,11 +182,13 @@ impl PeerBuilder {
             (None, protocol) => Serving::build(protocol, self.config.limits(), &filters, false)
                 .map_err(|reason| ConfigError::Invalid { field: "protocol", reason })?,
         };
+        self.transports.socket = self.config.socket_options();
         let outbound = Arc::new(OutboundBudget::new(
             self.config.max_outbound_bytes_total,
             self.config.default_push_policy,
             self.config.push_policies.clone(),
         ));
+        let plugins = Plugins::new(self.plugins);
         let peer = Peer {
             inner: Arc::new(PeerInner {
                 outbound,
@@ -193,9 +197,8 @@ impl PeerBuilder {
                 filters,
                 codecs: self.codecs,
                 default_codec,
-                plugins: Plugins::new(self.plugins),
-                router: RwLock::new(Arc::default()),
-                router_version: AtomicU64::new(0),
+                routes: Arc::new(RouteTable::new(plugins.clone())),
+                plugins,
                 hub: Hub::default(),
                 shutting_down: AtomicBool::new(false),
                 in_flight: AtomicUsize::new(0),
@@ -240,7 +243,7 @@ impl Peer {
     }
 
     /// The peer-wide plugins.
-    pub fn plugins(&self) -> &Plugins {
+    pub(crate) fn plugins(&self) -> &Plugins {
         &self.inner.plugins
     }
 
@@ -261,7 +264,7 @@ impl Peer {
 
     /// The root route group: no prefix, no plugins of its own.
     pub fn root(&self) -> Group {
-        Group::new(self.clone(), String::new(), Vec::new())
+        Group::new(self.inner.routes.clone(), String::new(), Vec::new())
     }
 
     /// A route group under `prefix` with plugins of its own.
@@ -357,12 +360,12 @@ impl Peer {
 
     /// The names of the registered call routes, sorted.
     pub fn call_routes(&self) -> Vec<String> {
-        self.inner.router.read().call_names()
+        self.inner.routes.current().call_names()
     }
 
     /// The names of the registered push routes, sorted.
     pub fn push_routes(&self) -> Vec<String> {
-        self.inner.router.read().push_names()
+        self.inner.routes.current().push_names()
     }
 
     /// The number of sessions.
@@ -399,50 +402,13 @@ impl Peer {
         &self.inner.hub
     }
 
-    pub(crate) fn socket_options(&self) -> SocketOptions {
-        let config = self.config();
-        SocketOptions {
-            no_delay: config.no_delay,
-            keepalive: config.keepalive.then_some(config.keepalive_period),
-            read_buffer_size: config.read_buffer_size,
-            write_buffer_size: config.write_buffer_size,
-            listen_backlog: config.listen_backlog,
-        }
-    }
-
     pub(crate) fn transports(&self) -> &Transports {
         &self.inner.transports
     }
 
-    pub(crate) fn with_router<T>(&self, f: impl FnOnce(&mut Router) -> T) -> T {
-        let mut router = self.inner.router.write();
-        let out = f(Arc::make_mut(&mut router));
-        // Bumped after the change and under the lock: whoever sees the new version reads
-        // the new routes.
-        self.inner.router_version.fetch_add(1, Ordering::Release);
-        out
-    }
-
-    /// A snapshot of the routes, for a read loop to keep.
-    pub(crate) fn route_snapshot(&self) -> RouteSnapshot {
-        let version = self.inner.router_version.load(Ordering::Acquire);
-        RouteSnapshot { version, router: self.inner.router.read().clone() }
-    }
-
-    /// The routes, from `snapshot` unless a route was registered since it was taken.
-    pub(crate) fn routes<'a>(&self, snapshot: &'a mut RouteSnapshot) -> &'a Router {
-        if self.inner.router_version.load(Ordering::Acquire) != snapshot.version {
-            *snapshot = self.route_snapshot();
-        }
-        &snapshot.router
-    }
-
-    pub(crate) fn notify_register(&self, name: &str, is_call: bool) {
-        for plugin in self.plugins().iter() {
-            if let Err(status) = plugin.post_register(name, is_call) {
-                tracing::warn!(route = name, plugin = plugin.name(), %status, "post_register refused");
-            }
-        }
+    /// The live route table.
+    pub(crate) fn route_table(&self) -> &RouteTable {
+        &self.inner.routes
     }
 
     /// Counts a running handler until the guard drops; shutdown waits for the count to reach 0.

@@ -44,7 +44,7 @@ impl Peer {
         self.config()
             .validate_listen()
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        let listener = transport::bind(self, &ListenerConfig::main(self.config())).await?;
+        let listener = self.bind(&ListenerConfig::main(self.config())).await?;
         Ok(self.serve_listener(listener, options))
     }
 
@@ -171,7 +171,7 @@ impl Peer {
 
     /// Opens a connection on the configured network, bounded by `timeout` (zero: none).
     pub(crate) async fn connect(&self, addr: &str, timeout: Duration) -> Result<Conn, Status> {
-        let connect = transport::dial(self, addr);
+        let connect = transport::dial(self.config().network, addr, self.transports());
         let result = if timeout.is_zero() {
             connect.await
         } else {

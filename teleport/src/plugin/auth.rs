@@ -58,12 +58,12 @@ use bytes::Bytes;
 use parking_lot::Mutex;
 use tokio::time::Instant;
 
+use crate::boxed::BoxFuture;
 use crate::codec::{DecodeBody, EncodeBody, encode_to_bytes};
 use crate::message::{Message, MessageType, Meta};
 use crate::plugin::{HookResult, Plugin};
 use crate::session::Session;
 use crate::status::{self, Status};
-use crate::transport::BoxFuture;
 
 /// How long each side waits for the other's auth message, by default.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -193,7 +193,7 @@ impl Checker {
     {
         let check =
             Arc::new(move |session: Session, call: &Message, codec: u8| -> BoxFuture<'static, _> {
-                let credentials = match C::decode_message(call) {
+                let credentials = match C::decode_message(call, session.peer().config().max_frame) {
                     Ok(credentials) => credentials,
                     Err(status) => return Box::pin(std::future::ready(Err(status))),
                 };

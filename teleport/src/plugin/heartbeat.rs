@@ -40,6 +40,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::time::Instant;
 
+use crate::boxed::BoxFuture;
 use crate::codec::{JSON, RawBody};
 use crate::message::{Message, MessageType, Meta};
 use crate::peer::Peer;
@@ -47,7 +48,6 @@ use crate::plugin::{HookResult, Plugin};
 use crate::router::handler::{raw_call_handler, raw_push_handler};
 use crate::session::{Session, SessionState};
 use crate::status::{self, Status};
-use crate::transport::BoxFuture;
 
 /// The heartbeat route.
 pub const SERVICE_METHOD: &str = "/heartbeat";

@@ -20,22 +20,25 @@
 
 pub mod auth;
 #[cfg(feature = "binder")]
+#[cfg_attr(docsrs, doc(cfg(feature = "binder")))]
 pub mod binder;
 pub mod heartbeat;
 pub mod ignore_case;
 pub mod overloader;
 pub mod proxy;
 #[cfg(feature = "secure")]
+#[cfg_attr(docsrs, doc(cfg(feature = "secure")))]
 pub mod secure;
 
 use std::sync::Arc;
 
+use crate::boxed::BoxFuture;
 use crate::context::{CallCtx, PushCtx};
 use crate::message::Message;
 use crate::peer::{Peer, PeerConfig};
 use crate::session::Session;
 use crate::status::Status;
-use crate::transport::{Addr, BoxFuture};
+use crate::transport::Addr;
 
 /// The result of a hook.
 pub type HookResult = Result<(), Status>;
@@ -147,18 +150,18 @@ pub trait Plugin: Send + Sync + 'static {
 /// An ordered list of plugins; the empty list costs one branch per hook site, and
 /// cloning it touches no shared counter (every handler context holds a copy).
 #[derive(Clone, Default)]
-pub struct Plugins {
+pub(crate) struct Plugins {
     list: Option<Arc<[Arc<dyn Plugin>]>>,
 }
 
 impl Plugins {
     /// A list of the given plugins.
-    pub fn new(list: Vec<Arc<dyn Plugin>>) -> Self {
+    pub(crate) fn new(list: Vec<Arc<dyn Plugin>>) -> Self {
         Plugins { list: (!list.is_empty()).then(|| list.into()) }
     }
 
     /// These plugins followed by `more`.
-    pub fn with(&self, more: &[Arc<dyn Plugin>]) -> Self {
+    pub(crate) fn with(&self, more: &[Arc<dyn Plugin>]) -> Self {
         if more.is_empty() {
             return self.clone();
         }
@@ -166,12 +169,12 @@ impl Plugins {
     }
 
     /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.list.is_none()
     }
 
     /// The plugins, in order.
-    pub fn iter(&self) -> std::slice::Iter<'_, Arc<dyn Plugin>> {
+    pub(crate) fn iter(&self) -> std::slice::Iter<'_, Arc<dyn Plugin>> {
         self.list.as_deref().unwrap_or_default().iter()
     }
 

@@ -39,11 +39,11 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use parking_lot::{Mutex, RwLock};
 use tokio::time::Instant;
 
+use crate::boxed::BoxFuture;
 use crate::message::Message;
 use crate::plugin::{HookResult, Plugin};
 use crate::session::Session;
 use crate::status::{self, Status};
-use crate::transport::BoxFuture;
 
 /// The limits; 0 means no limit.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! A proxy: forwards every call and push to an unknown route upstream, without decoding it.
 //!
 //! [`Proxy`] sets the peer's unknown-call and unknown-push handlers. For each message it
-//! asks its selector for a [`Forwarder`] (a [`Session`] to a backend, later a pool), and sends
+//! asks its selector for a [`Forwarder`] (a [`Session`](crate::Session) to a backend, later a pool), and sends
 //! the message there with its service method, raw body bytes, body codec and every meta pair,
 //! plus `X-Real-IP`: the client's socket address, or, when the client is one of the trusted
 //! proxies, the `X-Real-IP` it sent. The upstream's reply comes back with its status, meta,
@@ -58,6 +58,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::boxed::BoxFuture;
 use crate::codec::RawBody;
 #[cfg(doc)]
 use crate::context::META_HOPS;
@@ -65,63 +66,8 @@ use crate::context::{CallCtx, Incoming, META_REAL_IP, PushCtx};
 use crate::message::{Message, MessageType};
 use crate::peer::Peer;
 use crate::plugin::{HookResult, Plugin};
-use crate::session::Session;
+pub use crate::session::forward::Forwarder;
 use crate::status::{self, Status};
-use crate::transport::BoxFuture;
-
-/// Where a proxy sends a message: a session to a backend, or a pool of them.
-pub trait Forwarder: Send + Sync + 'static {
-    /// Sends a call (type CALL, seq assigned by the forwarder) and returns the upstream's
-    /// reply whatever its status; `Err` when no reply came.
-    fn forward_call(
-        &self,
-        msg: Message,
-        timeout: Option<Duration>,
-    ) -> BoxFuture<'_, Result<Message, Status>>;
-
-    /// Sends a push; returns once it is queued upstream.
-    fn forward_push(
-        &self,
-        msg: Message,
-        timeout: Option<Duration>,
-    ) -> BoxFuture<'_, Result<(), Status>>;
-}
-
-impl Forwarder for Session {
-    fn forward_call(
-        &self,
-        msg: Message,
-        timeout: Option<Duration>,
-    ) -> BoxFuture<'_, Result<Message, Status>> {
-        Box::pin(self.call_raw_reply(msg, timeout))
-    }
-
-    fn forward_push(
-        &self,
-        msg: Message,
-        timeout: Option<Duration>,
-    ) -> BoxFuture<'_, Result<(), Status>> {
-        Box::pin(self.push_raw(msg, timeout))
-    }
-}
-
-impl<F: Forwarder + ?Sized> Forwarder for Arc<F> {
-    fn forward_call(
-        &self,
-        msg: Message,
-        timeout: Option<Duration>,
-    ) -> BoxFuture<'_, Result<Message, Status>> {
-        (**self).forward_call(msg, timeout)
-    }
-
-    fn forward_push(
-        &self,
-        msg: Message,
-        timeout: Option<Duration>,
-    ) -> BoxFuture<'_, Result<(), Status>> {
-        (**self).forward_push(msg, timeout)
-    }
-}
 
 /// What the selector knows of a message to forward.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -4,12 +4,11 @@
 use std::time::Duration;
 
 use super::SessionPool;
+use crate::boxed::BoxFuture;
 use crate::codec::{DecodeBody, EncodeBody};
 use crate::message::Message;
-use crate::plugin::proxy::Forwarder;
-use crate::session::{CallOptions, Reply};
+use crate::session::{CallOptions, Forwarder, Reply};
 use crate::status::Status;
-use crate::transport::BoxFuture;
 
 impl SessionPool {
     /// Calls `service_method` on the least-loaded session; see [`Session::call`](crate::Session::call).

@@ -167,3 +167,67 @@ impl Framing {
         Ok((xfer_pipe, payload))
     }
 }
+
+/// A protocol made of the shared framing around a payload of its own: what it writes
+/// inside the frame. [`framed_proto!`] gives it its [`Proto`](super::Proto) impl.
+pub(crate) trait Framed {
+    /// The protocol's name, for logs and configuration.
+    const NAME: &'static str;
+    /// How the frame is laid out around the payload.
+    const FRAMING: Framing;
+
+    /// The limits in force and the transfer filters the pipe may name.
+    fn framing_parts(&self) -> (&Limits, &XferRegistry);
+
+    /// Appends the plain payload of `msg` to `dst`.
+    fn encode_payload(&self, msg: &Message, dst: &mut BytesMut) -> Result<(), ProtoError>;
+
+    /// Reads a plain payload, noting in `heard` the seq and type as soon as it has them.
+    fn decode_payload(&self, payload: Bytes, heard: &mut Heard) -> Result<Message, ProtoError>;
+}
+
+/// [`Proto::encode`](super::Proto::encode) of a framed protocol.
+pub(crate) fn encode<P: Framed>(
+    proto: &P,
+    msg: &Message,
+    dst: &mut BytesMut,
+) -> Result<(), ProtoError> {
+    let (limits, filters) = proto.framing_parts();
+    P::FRAMING.encode(limits, filters, msg, dst, |dst| proto.encode_payload(msg, dst))
+}
+
+/// [`Proto::decode`](super::Proto::decode) of a framed protocol.
+pub(crate) fn decode<P: Framed>(
+    proto: &P,
+    src: &mut BytesMut,
+) -> Result<Option<Message>, ProtoError> {
+    let (limits, filters) = proto.framing_parts();
+    P::FRAMING.decode(limits, filters, src, |payload, heard| proto.decode_payload(payload, heard))
+}
+
+/// The [`Proto`](super::Proto) impl of a type that is [`Framed`].
+macro_rules! framed_proto {
+    ($ty:ty) => {
+        impl $crate::proto::Proto for $ty {
+            fn name(&self) -> &'static str {
+                <Self as $crate::proto::frame::Framed>::NAME
+            }
+
+            fn encode(
+                &self,
+                msg: &$crate::message::Message,
+                dst: &mut ::bytes::BytesMut,
+            ) -> Result<(), $crate::proto::ProtoError> {
+                $crate::proto::frame::encode(self, msg, dst)
+            }
+
+            fn decode(
+                &self,
+                src: &mut ::bytes::BytesMut,
+            ) -> Result<Option<$crate::message::Message>, $crate::proto::ProtoError> {
+                $crate::proto::frame::decode(self, src)
+            }
+        }
+    };
+}
+pub(crate) use framed_proto;

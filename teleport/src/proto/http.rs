@@ -42,7 +42,7 @@ pub(crate) const MAX_META_HEADERS: usize = 128;
 /// percent-decoded (as Go's `url.Parse` does). Its query's pairs become meta, before the
 /// headers, as Go's server reads them (a Go client's `/a?author=x` is meta `author` to the
 /// handler), and the query also stays on the service method, for
-/// [`CallCtx::query`](crate::CallCtx::query); it counts against the meta limit. Every header
+/// [`Incoming::query`](crate::Incoming::query); it counts against the meta limit. Every header
 /// other than the framing ones becomes meta, as in Go: from `curl`, `Host`, `User-Agent` and
 /// `Accept` arrive as meta. A request without `X-Seq` has seq 0, as in Go; a request without
 /// `X-Mtype` is a CALL; `X-Mtype: 4` makes an AUTH_CALL. A service method that is a whole

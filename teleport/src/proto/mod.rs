@@ -22,12 +22,15 @@ use bytes::BytesMut;
 #[cfg(feature = "http")]
 pub(crate) use http::HttpConn;
 #[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub use http::HttpProto;
 pub use json::JsonProto;
 #[cfg(feature = "protobuf")]
+#[cfg_attr(docsrs, doc(cfg(feature = "protobuf")))]
 pub use protobuf::ProtobufProto;
 pub use raw::RawProto;
 #[cfg(feature = "thrift")]
+#[cfg_attr(docsrs, doc(cfg(feature = "thrift")))]
 pub use thrift::ThriftProto;
 
 pub(crate) use cursor::Cursor;

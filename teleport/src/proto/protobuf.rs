@@ -6,14 +6,11 @@ use std::sync::Arc;
 use bytes::{Bytes, BytesMut};
 use prost::Message as _;
 
-use super::frame::{Framing, Heard};
-use super::{Limits, Proto, ProtoError};
+use super::frame::{Framed, Framing, Heard, framed_proto};
+use super::{Limits, ProtoError};
 use crate::message::{Message, MessageType, Meta};
 use crate::status::Status;
 use crate::xfer::{XferPipe, XferRegistry};
-
-/// The length prefix counts only what follows it; an empty message is valid protobuf.
-const FRAMING: Framing = Framing { counts_itself: false, min_payload: 0 };
 
 /// Go eRPC v6's protobuf protocol (`proto/pbproto`), byte-compatible with it.
 ///
@@ -78,6 +75,16 @@ impl ProtobufProto {
     fn max_meta(&self) -> usize {
         self.limits.max_meta.min(usize::from(u16::MAX))
     }
+}
+
+impl Framed for ProtobufProto {
+    const NAME: &'static str = "protobuf";
+    /// The length prefix counts only what follows it; an empty message is valid protobuf.
+    const FRAMING: Framing = Framing { counts_itself: false, min_payload: 0 };
+
+    fn framing_parts(&self) -> (&Limits, &XferRegistry) {
+        (&self.limits, &self.filters)
+    }
 
     fn encode_payload(&self, msg: &Message, dst: &mut BytesMut) -> Result<(), ProtoError> {
         let mut text = BytesMut::new();
@@ -131,25 +138,12 @@ impl ProtobufProto {
     }
 }
 
-impl Proto for ProtobufProto {
-    fn name(&self) -> &'static str {
-        "protobuf"
-    }
-
-    fn encode(&self, msg: &Message, dst: &mut BytesMut) -> Result<(), ProtoError> {
-        FRAMING.encode(&self.limits, &self.filters, msg, dst, |dst| self.encode_payload(msg, dst))
-    }
-
-    fn decode(&self, src: &mut BytesMut) -> Result<Option<Message>, ProtoError> {
-        FRAMING.decode(&self.limits, &self.filters, src, |payload, heard| {
-            self.decode_payload(payload, heard)
-        })
-    }
-}
+framed_proto!(ProtobufProto);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proto::Proto;
 
     /// Negative int32 values take ten bytes (sign-extended), as in every protobuf runtime.
     #[test]

@@ -9,18 +9,16 @@
 
 use std::sync::Arc;
 
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 
-use super::frame::{Framing, Heard};
-use super::{Cursor, Limits, Proto, ProtoError};
+use super::frame::{Framed, Framing, Heard, framed_proto};
+use super::{Cursor, Limits, ProtoError};
 use crate::message::{Message, MessageType, Meta};
 use crate::status::Status;
 use crate::xfer::{XferPipe, XferRegistry};
 
 /// The fixed part of an unfiltered payload: every length byte, the type and the codec.
 const MIN_PAYLOAD: usize = 8;
-/// The length prefix counts itself.
-const FRAMING: Framing = Framing { counts_itself: true, min_payload: MIN_PAYLOAD };
 
 /// Go eRPC v6's raw protocol (its id 6), the default.
 #[derive(Clone, Debug, Default)]
@@ -38,6 +36,16 @@ impl RawProto {
     /// The limits in force.
     pub fn limits(&self) -> Limits {
         self.limits
+    }
+}
+
+impl Framed for RawProto {
+    const NAME: &'static str = "raw";
+    /// The length prefix counts itself.
+    const FRAMING: Framing = Framing { counts_itself: true, min_payload: MIN_PAYLOAD };
+
+    fn framing_parts(&self) -> (&Limits, &XferRegistry) {
+        (&self.limits, &self.filters)
     }
 
     fn encode_payload(&self, msg: &Message, dst: &mut BytesMut) -> Result<(), ProtoError> {
@@ -66,7 +74,8 @@ impl RawProto {
         Ok(())
     }
 
-    fn decode_payload(&self, mut cursor: Cursor, heard: &mut Heard) -> Result<Message, ProtoError> {
+    fn decode_payload(&self, payload: Bytes, heard: &mut Heard) -> Result<Message, ProtoError> {
+        let mut cursor = Cursor::new(payload);
         let seq_len = cursor.u8("seq length")?;
         let seq = decode_seq(&cursor.take(usize::from(seq_len), "seq")?)?;
         heard.seq = Some(seq);
@@ -99,21 +108,7 @@ impl RawProto {
     }
 }
 
-impl Proto for RawProto {
-    fn name(&self) -> &'static str {
-        "raw"
-    }
-
-    fn encode(&self, msg: &Message, dst: &mut BytesMut) -> Result<(), ProtoError> {
-        FRAMING.encode(&self.limits, &self.filters, msg, dst, |dst| self.encode_payload(msg, dst))
-    }
-
-    fn decode(&self, src: &mut BytesMut) -> Result<Option<Message>, ProtoError> {
-        FRAMING.decode(&self.limits, &self.filters, src, |payload, heard| {
-            self.decode_payload(Cursor::new(payload), heard)
-        })
-    }
-}
+framed_proto!(RawProto);
 
 /// Writes a u16 length, then what `write` appends, and patches the length in. Returns the
 /// length written by `write` (which may exceed u16; the caller checks).
@@ -171,9 +166,8 @@ pub(crate) fn decode_seq(digits: &[u8]) -> Result<i32, ProtoError> {
 
 #[cfg(test)]
 mod tests {
-    use bytes::Bytes;
-
     use super::*;
+    use crate::proto::Proto;
 
     #[test]
     fn seq_base36_round_trips_at_the_edges() {

@@ -4,10 +4,10 @@ use std::future::Future;
 use std::sync::Arc;
 
 use super::handler::{self, CallHandler, PushHandler};
+use super::table::RouteTable;
 use super::{CallRoute, PushRoute};
 use crate::codec::{DecodeBody, EncodeBody};
 use crate::context::{CallCtx, PushCtx};
-use crate::peer::Peer;
 use crate::plugin::Plugin;
 use crate::status::Status;
 
@@ -17,14 +17,18 @@ use crate::status::Status;
 /// dotted name with `.` (`V1` + `Math.Add` = `V1.Math.Add`).
 #[derive(Clone)]
 pub struct Group {
-    peer: Peer,
+    table: Arc<RouteTable>,
     prefix: String,
     plugins: Vec<Arc<dyn Plugin>>,
 }
 
 impl Group {
-    pub(crate) fn new(peer: Peer, prefix: String, plugins: Vec<Arc<dyn Plugin>>) -> Self {
-        Group { peer, prefix, plugins }
+    pub(crate) fn new(
+        table: Arc<RouteTable>,
+        prefix: String,
+        plugins: Vec<Arc<dyn Plugin>>,
+    ) -> Self {
+        Group { table, prefix, plugins }
     }
 
     /// The prefix.
@@ -36,7 +40,7 @@ impl Group {
     pub fn group(&self, prefix: &str, plugins: Vec<Arc<dyn Plugin>>) -> Group {
         let mut all = self.plugins.clone();
         all.extend(plugins);
-        Group::new(self.peer.clone(), self.full_name(prefix), all)
+        Group::new(self.table.clone(), self.full_name(prefix), all)
     }
 
     /// The route name `name` gets in this group.
@@ -113,32 +117,32 @@ impl Group {
     }
 
     /// Registers a stored call handler with route-level plugins.
-    pub fn route_call(
+    pub(crate) fn route_call(
         &self,
         name: &str,
         handler: CallHandler,
         plugins: Vec<Arc<dyn Plugin>>,
     ) -> &Self {
         let name = self.full_name(name);
-        let plugins = self.peer.plugins().with(&self.plugins).with(&plugins);
-        self.peer.notify_register(&name, true);
-        self.peer.with_router(|r| {
+        let plugins = self.table.plugins().with(&self.plugins).with(&plugins);
+        self.table.notify_register(&name, true);
+        self.table.update(|r| {
             r.add_call(CallRoute { name, handler, plugins, held_too_long: Default::default() })
         });
         self
     }
 
     /// Registers a stored push handler with route-level plugins.
-    pub fn route_push(
+    pub(crate) fn route_push(
         &self,
         name: &str,
         handler: PushHandler,
         plugins: Vec<Arc<dyn Plugin>>,
     ) -> &Self {
         let name = self.full_name(name);
-        let plugins = self.peer.plugins().with(&self.plugins).with(&plugins);
-        self.peer.notify_register(&name, false);
-        self.peer.with_router(|r| {
+        let plugins = self.table.plugins().with(&self.plugins).with(&plugins);
+        self.table.notify_register(&name, false);
+        self.table.update(|r| {
             r.add_push(PushRoute { name, handler, plugins, held_too_long: Default::default() })
         });
         self
@@ -153,10 +157,10 @@ impl Group {
         F: Fn(CallCtx) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<R, Status>> + Send + 'static,
     {
-        let plugins = self.peer.plugins().with(&self.plugins);
+        let plugins = self.table.plugins().with(&self.plugins);
         let handler = handler::raw_call_handler(f);
         let name = String::new();
-        self.peer.with_router(|r| {
+        self.table.update(|r| {
             r.set_unknown_call(CallRoute {
                 name,
                 handler,
@@ -173,10 +177,10 @@ impl Group {
         F: Fn(PushCtx) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), Status>> + Send + 'static,
     {
-        let plugins = self.peer.plugins().with(&self.plugins);
+        let plugins = self.table.plugins().with(&self.plugins);
         let handler = handler::raw_push_handler(f);
         let name = String::new();
-        self.peer.with_router(|r| {
+        self.table.update(|r| {
             r.set_unknown_push(PushRoute {
                 name,
                 handler,

@@ -5,18 +5,18 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use crate::boxed::BoxFuture;
 use crate::codec::{CodecError, DecodeBody, EncodeBody, encode_to_bytes};
 use crate::context::{CallCtx, PushCtx};
 use crate::status::{self, Status};
-use crate::transport::BoxFuture;
 
 /// A stored call handler: takes the context, returns the encoded reply body.
-pub type CallHandler = Arc<dyn Fn(CallCtx) -> Handling<Result<Bytes, Status>> + Send + Sync>;
+pub(crate) type CallHandler = Arc<dyn Fn(CallCtx) -> Handling<Result<Bytes, Status>> + Send + Sync>;
 /// A stored push handler.
-pub type PushHandler = Arc<dyn Fn(PushCtx) -> Handling<Result<(), Status>> + Send + Sync>;
+pub(crate) type PushHandler = Arc<dyn Fn(PushCtx) -> Handling<Result<(), Status>> + Send + Sync>;
 
 /// What a stored handler returns when it is started.
-pub enum Handling<T> {
+pub(crate) enum Handling<T> {
     /// It finished without waiting (a synchronous handler, or a refusal before it ran):
     /// the read loop answers at once, with no future allocated.
     Done(T),
@@ -36,7 +36,7 @@ fn bad_reply(e: CodecError) -> Status {
 
 /// Wraps `f(ctx, arg)`: the body is decoded into `A` before it runs (a failure is answered
 /// 400), and its `R` is encoded in the reply codec.
-pub fn call_handler<A, R, F, Fut>(f: F) -> CallHandler
+pub(crate) fn call_handler<A, R, F, Fut>(f: F) -> CallHandler
 where
     A: DecodeBody + Send + 'static,
     R: EncodeBody + Send + 'static,
@@ -60,7 +60,7 @@ where
 /// read loop's thread, and its reply is written at once. For handlers that never wait
 /// (what `#[service]` generates for a method that is not `async`); one that blocks stalls
 /// its connection.
-pub fn sync_call_handler<A, R, F>(f: F) -> CallHandler
+pub(crate) fn sync_call_handler<A, R, F>(f: F) -> CallHandler
 where
     A: DecodeBody + Send + 'static,
     R: EncodeBody + Send + 'static,
@@ -77,7 +77,7 @@ where
 /// Wraps a blocking `f(&ctx, arg)`: once the body is decoded, it runs on tokio's blocking
 /// thread pool (what `#[service]` generates for a `#[tp(blocking)]` method). A panic in it
 /// is answered 500 like any handler's.
-pub fn blocking_call_handler<A, R, F>(f: F) -> CallHandler
+pub(crate) fn blocking_call_handler<A, R, F>(f: F) -> CallHandler
 where
     A: DecodeBody + Send + 'static,
     R: EncodeBody + Send + 'static,
@@ -98,7 +98,7 @@ where
 }
 
 /// Wraps a blocking push handler (see [`blocking_call_handler`]).
-pub fn blocking_push_handler<A, F>(f: F) -> PushHandler
+pub(crate) fn blocking_push_handler<A, F>(f: F) -> PushHandler
 where
     A: DecodeBody + Send + 'static,
     F: Fn(&PushCtx, A) -> Result<(), Status> + Send + Sync + 'static,
@@ -130,7 +130,7 @@ async fn on_blocking_pool<T: Send + 'static>(
 
 /// Wraps an unknown-call handler: it sees the body still encoded and returns a body that
 /// is encoded in the reply codec (a [`RawBody`](crate::codec::RawBody) passes through).
-pub fn raw_call_handler<R, F, Fut>(f: F) -> CallHandler
+pub(crate) fn raw_call_handler<R, F, Fut>(f: F) -> CallHandler
 where
     R: EncodeBody + Send + 'static,
     F: Fn(CallCtx) -> Fut + Send + Sync + 'static,
@@ -147,7 +147,7 @@ where
 
 /// Wraps `f(ctx, arg)` for a push route: the body is decoded into `A` first (a failure
 /// drops the push with a log line).
-pub fn push_handler<A, F, Fut>(f: F) -> PushHandler
+pub(crate) fn push_handler<A, F, Fut>(f: F) -> PushHandler
 where
     A: DecodeBody + Send + 'static,
     F: Fn(PushCtx, A) -> Fut + Send + Sync + 'static,
@@ -161,7 +161,7 @@ where
 
 /// Wraps a synchronous push handler `f(&ctx, arg)`, run on the read loop's thread as soon
 /// as the body is decoded (see [`sync_call_handler`]).
-pub fn sync_push_handler<A, F>(f: F) -> PushHandler
+pub(crate) fn sync_push_handler<A, F>(f: F) -> PushHandler
 where
     A: DecodeBody + Send + 'static,
     F: Fn(&PushCtx, A) -> Result<(), Status> + Send + Sync + 'static,
@@ -172,7 +172,7 @@ where
 }
 
 /// Wraps an unknown-push handler, which sees the body still encoded.
-pub fn raw_push_handler<F, Fut>(f: F) -> PushHandler
+pub(crate) fn raw_push_handler<F, Fut>(f: F) -> PushHandler
 where
     F: Fn(PushCtx) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), Status>> + Send + 'static,
@@ -181,13 +181,13 @@ where
 }
 
 fn decode_push_body<A: DecodeBody>(ctx: &PushCtx) -> Result<A, Status> {
-    let arg = A::decode_message(ctx.input())?;
+    let arg = A::decode_message(ctx.input(), ctx.peer().config().max_frame)?;
     ctx.route_plugins().run(|p| p.post_read_push_body(ctx))?;
     Ok(arg)
 }
 
 fn decode_call_body<A: DecodeBody>(ctx: &CallCtx) -> Result<A, Status> {
-    let arg = A::decode_message(ctx.input())?;
+    let arg = A::decode_message(ctx.input(), ctx.peer().config().max_frame)?;
     ctx.route_plugins().run(|p| p.post_read_call_body(ctx))?;
     Ok(arg)
 }

@@ -6,16 +6,17 @@
 //! is dropped with a log line unless an unknown-push handler is set.
 
 mod group;
-pub mod handler;
+pub(crate) mod handler;
+mod table;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 pub use group::Group;
-pub use handler::{CallHandler, Handling, PushHandler};
-pub use teleport_mapper as mapper;
-pub use teleport_mapper::Mapper;
+pub(crate) use handler::{CallHandler, Handling, PushHandler};
+
+pub(crate) use table::RouteTable;
 
 use crate::plugin::Plugins;
 

@@ -412,7 +412,9 @@ impl Session {
         if !reply.status.is_ok() {
             return Err(reply.status);
         }
-        let value = R::decode_body(reply.body_codec, &reply.body).map_err(bad_body)?;
+        let limit = self.peer().config().max_frame;
+        let value =
+            R::decode_body_within(reply.body_codec, &reply.body, limit).map_err(bad_body)?;
         let plugins = self.peer().plugins();
         if !plugins.is_empty() {
             plugins.run(|p| p.post_read_reply_body(self, &reply))?;

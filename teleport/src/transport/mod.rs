@@ -5,42 +5,50 @@
 //! Everything above it (framing, sessions, routing) is the same for every transport.
 
 #[cfg(feature = "kcp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "kcp")))]
 pub mod kcp;
 pub mod memory;
-mod network;
+pub(crate) mod network;
 #[cfg(feature = "quic")]
+#[cfg_attr(docsrs, doc(cfg(feature = "quic")))]
 pub mod quic;
 #[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub mod selfsigned;
 #[cfg(any(feature = "tls", feature = "ws"))]
 mod setup;
 pub mod tcp;
 #[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub mod tls;
 #[cfg(unix)]
+#[cfg_attr(docsrs, doc(cfg(unix)))]
 pub mod unix;
 #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd")))
+)]
 pub mod unixpacket;
 #[cfg(feature = "ws")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ws")))]
 pub mod ws;
 
+pub(crate) use crate::boxed::BoxFuture;
+pub(crate) use network::Network;
 pub(crate) use network::{Transports, bind, dial};
 
 use std::fmt;
-use std::future::Future;
 use std::io;
-use std::pin::Pin;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
 /// The read half of a connection.
-pub type BoxRead = Box<dyn AsyncRead + Send + Unpin>;
+pub(crate) type BoxRead = Box<dyn AsyncRead + Send + Unpin>;
 /// The write half of a connection.
-pub type BoxWrite = Box<dyn AsyncWrite + Send + Unpin>;
-/// A boxed future, as transports return them.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+pub(crate) type BoxWrite = Box<dyn AsyncWrite + Send + Unpin>;
 /// An accepted connection still being set up (a TLS handshake, a WebSocket upgrade...).
-pub type Connecting = BoxFuture<'static, io::Result<Conn>>;
+pub(crate) type Connecting = BoxFuture<'static, io::Result<Conn>>;
 
 /// The address of one end of a connection.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -93,6 +101,7 @@ pub struct Conn {
     pub direct_writes: bool,
     /// The raw file descriptor, where there is one (TCP and Unix sockets).
     #[cfg(unix)]
+    #[cfg_attr(docsrs, doc(cfg(unix)))]
     pub raw_fd: Option<std::os::fd::RawFd>,
 }
 

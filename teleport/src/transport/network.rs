@@ -1,15 +1,89 @@
-//! Listening and dialing on a [`Network`]: the transport it names, with what the peer's
-//! [`Transports`] add to its configuration (certificates, the WebSocket path and hook).
+//! [`Network`]: the transports a peer listens and dials on, and binding and dialing one
+//! with the socket options and settings of [`Transports`] (certificates, the WebSocket
+//! path and hook), handed in as plain values.
 
+use std::fmt;
 use std::io;
+use std::path::Path;
 
-use super::{Conn, Listener, tcp};
-use crate::peer::{ListenerConfig, Network, Peer};
+use serde::{Deserialize, Serialize};
 
-/// What the TLS, QUIC, WebSocket and KCP networks need beyond `PeerConfig`, which is plain
-/// data: set with `PeerBuilder::tls`, `PeerBuilder::ws` and `PeerBuilder::kcp`.
+use super::tcp::{self, SocketOptions};
+use super::{Conn, Listener};
+
+/// The transport a peer listens and dials on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Network {
+    /// TCP over IPv4 or IPv6, `"tcp"`.
+    #[default]
+    Tcp,
+    /// TCP over IPv4 only, `"tcp4"`.
+    Tcp4,
+    /// TCP over IPv6 only, `"tcp6"`.
+    Tcp6,
+    /// A Unix domain stream socket, `"unix"`; the listen address is `PeerConfig::unix_path`.
+    Unix,
+    /// A Unix sequenced-packet socket, `"unixpacket"` (Linux, Android and FreeBSD); the
+    /// listen address is `PeerConfig::unix_path`.
+    Unixpacket,
+    /// TLS over TCP, `"tls"` (feature `tls`); the certificates come from
+    /// `PeerBuilder::tls`.
+    Tls,
+    /// QUIC over UDP, `"quic"` (feature `quic`): one connection and one stream per session,
+    /// TLS 1.3 with the certificates of `PeerBuilder::tls`.
+    Quic,
+    /// WebSocket, `"ws"` (feature `ws`): dials `ws://` URLs; the path and the upgrade hook
+    /// come from `PeerBuilder::ws`.
+    Ws,
+    /// WebSocket over TLS, `"wss"` (features `ws` and `tls`).
+    Wss,
+    /// KCP over UDP, `"kcp"`, also read from Go's aliases `"udp"`, `"udp4"` and `"udp6"`
+    /// (feature `kcp`); its settings come from `PeerBuilder::kcp`.
+    /// A Go peer's KCP (kcp-go with FEC) cannot talk to it: see `transport::kcp`.
+    #[serde(alias = "udp", alias = "udp4", alias = "udp6")]
+    Kcp,
+}
+
+impl Network {
+    /// The name used in config files and by Go: `"tcp"`, `"tcp4"`, `"tcp6"`, `"unix"`,
+    /// `"unixpacket"`, `"kcp"`, `"tls"`, `"quic"`, `"ws"` or `"wss"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Network::Tcp => "tcp",
+            Network::Tcp4 => "tcp4",
+            Network::Tcp6 => "tcp6",
+            Network::Unix => "unix",
+            Network::Unixpacket => "unixpacket",
+            Network::Tls => "tls",
+            Network::Quic => "quic",
+            Network::Ws => "ws",
+            Network::Wss => "wss",
+            Network::Kcp => "kcp",
+        }
+    }
+}
+
+impl Network {
+    /// Whether the network addresses a socket path rather than a host and port.
+    pub fn is_unix(self) -> bool {
+        matches!(self, Network::Unix | Network::Unixpacket)
+    }
+}
+
+impl fmt::Display for Network {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What binding and dialing need beyond the network and the address: the socket options
+/// (from `PeerConfig`), and the settings of the TLS, QUIC, WebSocket and KCP networks (set
+/// with `PeerBuilder::tls`, `PeerBuilder::ws` and `PeerBuilder::kcp`).
 #[derive(Clone, Default)]
 pub(crate) struct Transports {
+    pub(crate) socket: SocketOptions,
     #[cfg(feature = "tls")]
     pub(crate) tls: Option<super::tls::TlsConfig>,
     #[cfg(feature = "ws")]
@@ -42,45 +116,50 @@ fn unsupported(network: Network) -> io::Error {
     io::Error::new(io::ErrorKind::Unsupported, format!("network {network} needs {needs}"))
 }
 
-/// Binds `config`'s listener, with the peer's socket options and transport settings.
-pub(crate) async fn bind(peer: &Peer, config: &ListenerConfig) -> io::Result<Box<dyn Listener>> {
-    let network = config.network;
-    let addr = config.listen_addr().unwrap_or_default();
-    let options = peer.socket_options();
-    let transports = peer.transports();
+/// Binds a listener on `network` at `addr` (a host and port), or at `unix_path` for the
+/// Unix networks.
+pub(crate) async fn bind(
+    network: Network,
+    addr: &str,
+    unix_path: Option<&Path>,
+    transports: &Transports,
+) -> io::Result<Box<dyn Listener>> {
+    let options = transports.socket;
+    #[cfg(not(unix))]
+    let _ = unix_path;
     #[cfg(not(any(feature = "tls", feature = "ws", feature = "kcp")))]
     let _ = transports;
     Ok(match network {
         Network::Tcp | Network::Tcp4 | Network::Tcp6 => {
-            Box::new(tcp::TcpListener::bind(&addr, options).await?)
+            Box::new(tcp::TcpListener::bind(addr, options).await?)
         }
         #[cfg(unix)]
         Network::Unix => {
-            let path = config.unix_path.clone().unwrap_or_default();
+            let path = unix_path.unwrap_or(Path::new("")).to_owned();
             Box::new(super::unix::UnixListener::bind_with_backlog(path, options.listen_backlog)?)
         }
         #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
         Network::Unixpacket => {
-            let path = config.unix_path.clone().unwrap_or_default();
+            let path = unix_path.unwrap_or(Path::new("")).to_owned();
             Box::new(super::unixpacket::UnixPacketListener::bind(path, 1024)?)
         }
         #[cfg(feature = "tls")]
         Network::Tls => {
             let tls = transports.tls(network)?;
-            Box::new(super::tls::TlsListener::bind(&addr, options, tls).await?)
+            Box::new(super::tls::TlsListener::bind(addr, options, tls).await?)
         }
         #[cfg(feature = "quic")]
         Network::Quic => {
-            Box::new(super::quic::QuicListener::bind(&addr, transports.tls(network)?).await?)
+            Box::new(super::quic::QuicListener::bind(addr, transports.tls(network)?).await?)
         }
         #[cfg(feature = "ws")]
-        Network::Ws => Box::new(super::ws::WsListener::bind(&addr, options, &transports.ws).await?),
+        Network::Ws => Box::new(super::ws::WsListener::bind(addr, options, &transports.ws).await?),
         #[cfg(feature = "kcp")]
-        Network::Kcp => Box::new(super::kcp::KcpListener::bind(&addr, &transports.kcp).await?),
+        Network::Kcp => Box::new(super::kcp::KcpListener::bind(addr, &transports.kcp).await?),
         #[cfg(all(feature = "ws", feature = "tls"))]
         Network::Wss => {
             let tls = transports.tls(network)?;
-            Box::new(super::ws::WsListener::bind_tls(&addr, options, &transports.ws, tls).await?)
+            Box::new(super::ws::WsListener::bind_tls(addr, options, &transports.ws, tls).await?)
         }
         // Reached only when a feature is off.
         #[allow(unreachable_patterns)]
@@ -88,11 +167,13 @@ pub(crate) async fn bind(peer: &Peer, config: &ListenerConfig) -> io::Result<Box
     })
 }
 
-/// Opens a connection to `addr` on the peer's network.
-pub(crate) async fn dial(peer: &Peer, addr: &str) -> io::Result<Conn> {
-    let network = peer.config().network;
-    let options = peer.socket_options();
-    let transports = peer.transports();
+/// Opens a connection to `addr` on `network`.
+pub(crate) async fn dial(
+    network: Network,
+    addr: &str,
+    transports: &Transports,
+) -> io::Result<Conn> {
+    let options = transports.socket;
     #[cfg(not(any(feature = "tls", feature = "ws", feature = "kcp")))]
     let _ = transports;
     match network {

@@ -194,6 +194,7 @@ impl WsListener {
     /// Binds `addr` for WebSocket over TLS (`wss://`). Fails if `tls` has no server
     /// configuration.
     #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub async fn bind_tls(
         addr: &str,
         options: SocketOptions,

@@ -16,8 +16,10 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 #[cfg(feature = "gzip")]
+#[cfg_attr(docsrs, doc(cfg(feature = "gzip")))]
 pub use gzip::Gzip;
 #[cfg(feature = "md5")]
+#[cfg_attr(docsrs, doc(cfg(feature = "md5")))]
 pub use md5::Md5;
 
 /// Why a filter could not pack or unpack.

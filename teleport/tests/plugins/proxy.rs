@@ -57,7 +57,7 @@ async fn proxy_to(upstream: Session, trust: Option<&str>) -> (Peer, String) {
 /// The meta pairs, without the caller's remaining time, which varies from run to run.
 fn pairs(meta: &Meta) -> Vec<(String, String)> {
     meta.iter()
-        .filter(|(k, _)| *k != teleport::context::META_TIMEOUT)
+        .filter(|(k, _)| *k != teleport::META_TIMEOUT)
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect()
 }
@@ -175,14 +175,14 @@ async fn forwarding_counts_hops_and_refuses_past_the_limit() {
         .call_with::<RawBody>("/echo", &RawBody(Default::default()), &CallOptions::new())
         .await
         .unwrap();
-    assert_eq!(reply.meta.get(teleport::context::META_HOPS), Some("1"));
-    let at_limit = CallOptions::new().set_meta(teleport::context::META_HOPS, "8");
+    assert_eq!(reply.meta.get(teleport::META_HOPS), Some("1"));
+    let at_limit = CallOptions::new().set_meta(teleport::META_HOPS, "8");
     let err = client
         .call_with::<RawBody>("/echo", &RawBody(Default::default()), &at_limit)
         .await
         .unwrap_err();
     assert_eq!(err.code(), teleport::status::CODE_LOOP_DETECTED);
-    let garbage = CallOptions::new().set_meta(teleport::context::META_HOPS, "-1");
+    let garbage = CallOptions::new().set_meta(teleport::META_HOPS, "-1");
     let err = client
         .call_with::<RawBody>("/echo", &RawBody(Default::default()), &garbage)
         .await

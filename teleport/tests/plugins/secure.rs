@@ -74,7 +74,7 @@ async fn setup(client_key: [u8; 32], tamper: bool) -> (Wire, Wire, Arc<AtomicUsi
                 let meta: Vec<String> = ctx
                     .input_meta()
                     .iter()
-                    .filter(|(k, _)| *k != teleport::context::META_TIMEOUT)
+                    .filter(|(k, _)| *k != teleport::META_TIMEOUT)
                     .map(|(k, v)| format!("{k}={v}"))
                     .collect();
                 Ok(format!("{text}|{}", meta.join(",")))

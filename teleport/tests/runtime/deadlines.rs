@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
-use teleport::context::{META_TIMEOUT, ROUTE_CANCEL};
 use teleport::plugin::proxy::{Label, Proxy};
 use teleport::status::CODE_HANDLE_TIMEOUT;
 use teleport::{CallCtx, CallOptions, Message, MessageType, Peer, Proto, RawProto, Session};
+use teleport::{META_TIMEOUT, ROUTE_CANCEL};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use parking_lot::Mutex;
+use teleport::BoxFuture;
 use teleport::plugin::HookResult;
-use teleport::transport::BoxFuture;
 use teleport::{CallCtx, Message, Peer, Plugin, PushCtx, Session, Status};
 use tokio::sync::mpsc;
 

@@ -3,7 +3,7 @@
 #![allow(dead_code, non_snake_case)]
 
 use teleport as tp;
-use tp::router::mapper::{Mapper, route_name};
+use tp::mapper::{Mapper, route_name};
 
 mod http {
     use super::tp;

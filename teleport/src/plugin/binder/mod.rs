@@ -73,7 +73,7 @@ use parking_lot::RwLock;
 pub use rules::{CODE_INVALID_PARAMETER, Field, MSG_INVALID_PARAMETER, Rules};
 pub use value::{Length, Number, Text, Zero};
 
-use crate::codec::{CodecError, DecodeBody};
+use crate::codec::{CodecError, DEFAULT_DECODE_LIMIT, DecodeBody};
 use crate::message::{Message, Meta};
 use crate::status::Status;
 
@@ -108,9 +108,15 @@ impl<T> DerefMut for Bind<T> {
 }
 
 impl<T: Bindable> DecodeBody for Bind<T> {
-    /// Decodes and checks a body alone: the meta rules see no meta.
+    /// Decodes and checks a body alone, within the default limit (see
+    /// [`decode_body_within`](Self::decode_body_within)).
     fn decode_body(codec: u8, src: &[u8]) -> Result<Self, CodecError> {
-        let mut value = T::decode_body(codec, src)?;
+        Self::decode_body_within(codec, src, DEFAULT_DECODE_LIMIT)
+    }
+
+    /// Decodes and checks a body alone: the meta rules see no meta.
+    fn decode_body_within(codec: u8, src: &[u8], limit: usize) -> Result<Self, CodecError> {
+        let mut value = T::decode_body_within(codec, src, limit)?;
         rules_of::<T>().apply(&mut value, &Meta::new()).map_err(|status| CodecError::Decode {
             codec: "binder",
             reason: status.cause_text().unwrap_or_default().to_owned(),
@@ -118,8 +124,8 @@ impl<T: Bindable> DecodeBody for Bind<T> {
         Ok(Bind(value))
     }
 
-    fn decode_message(msg: &Message) -> Result<Self, Status> {
-        let mut value = T::decode_message(msg)?;
+    fn decode_message(msg: &Message, limit: usize) -> Result<Self, Status> {
+        let mut value = T::decode_message(msg, limit)?;
         rules_of::<T>().apply(&mut value, &msg.meta)?;
         Ok(Bind(value))
     }

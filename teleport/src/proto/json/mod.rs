@@ -15,14 +15,11 @@ use bytes::{BufMut, Bytes, BytesMut};
 use serde::Deserialize;
 use serde::de::{Deserializer, Visitor};
 
-use super::frame::{Framing, Heard};
-use super::{Limits, Proto, ProtoError};
+use super::frame::{Framed, Framing, Heard, framed_proto};
+use super::{Limits, ProtoError};
 use crate::message::{Message, MessageType, Meta};
 use crate::status::Status;
 use crate::xfer::{XferPipe, XferRegistry};
-
-/// The length prefix counts only what follows it; the JSON text is checked by its parser.
-const FRAMING: Framing = Framing { counts_itself: false, min_payload: 0 };
 
 /// Go eRPC v6's json protocol (`proto/jsonproto`).
 ///
@@ -79,6 +76,16 @@ impl JsonProto {
     fn max_meta(&self) -> usize {
         self.limits.max_meta.min(usize::from(u16::MAX))
     }
+}
+
+impl Framed for JsonProto {
+    const NAME: &'static str = "json";
+    /// The length prefix counts only what follows it; the JSON text is checked by its parser.
+    const FRAMING: Framing = Framing { counts_itself: false, min_payload: 0 };
+
+    fn framing_parts(&self) -> (&Limits, &XferRegistry) {
+        (&self.limits, &self.filters)
+    }
 
     fn encode_payload(&self, msg: &Message, dst: &mut BytesMut) -> Result<(), ProtoError> {
         dst.reserve(96 + msg.service_method.len() + msg.body.len());
@@ -133,21 +140,7 @@ impl JsonProto {
     }
 }
 
-impl Proto for JsonProto {
-    fn name(&self) -> &'static str {
-        "json"
-    }
-
-    fn encode(&self, msg: &Message, dst: &mut BytesMut) -> Result<(), ProtoError> {
-        FRAMING.encode(&self.limits, &self.filters, msg, dst, |dst| self.encode_payload(msg, dst))
-    }
-
-    fn decode(&self, src: &mut BytesMut) -> Result<Option<Message>, ProtoError> {
-        FRAMING.decode(&self.limits, &self.filters, src, |payload, heard| {
-            self.decode_payload(payload, heard)
-        })
-    }
-}
+framed_proto!(JsonProto);
 
 /// The `seq` member, held as the outcome of reading it so that a bad number becomes a typed
 /// error rather than a parser message.

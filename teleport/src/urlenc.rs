@@ -2,10 +2,26 @@
 //!
 //! Kept as is: `A-Z a-z 0-9 * - . _`. Every other byte becomes `%XX` with upper-case hex
 //! (a space is `%20`). Decoding also accepts `+` for a space.
+//!
+//! Below both [`Meta`](crate::Meta) and [`Status`](crate::Status), which write their text
+//! with it.
 
 use bytes::BufMut;
 
-use super::MetaError;
+/// A status or meta text that could not be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MetaError {
+    /// A `%` not followed by two hex digits.
+    #[error("bad percent-escape")]
+    BadEscape,
+    /// The decoded text is not UTF-8.
+    #[error("text is not utf-8")]
+    NotUtf8,
+    /// The status code is not a number.
+    #[error("bad status code {0:?}")]
+    BadCode(String),
+}
 
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
