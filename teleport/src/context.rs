@@ -10,6 +10,7 @@ use parking_lot::Mutex;
 
 use crate::cancel::Cancel;
 use crate::message::{Message, Meta, MetaError};
+use crate::observe::{Handled, TraceContext};
 use crate::peer::Peer;
 use crate::plugin::Plugins;
 use crate::session::Session;
@@ -37,9 +38,16 @@ pub struct Incoming {
     input: Message,
     received_at: Instant,
     plugins: Plugins,
+    /// The message's span and trace context (observe).
+    observed: Handled,
 }
 
 impl Incoming {
+    fn new(session: Session, input: Message, received_at: Instant, plugins: Plugins) -> Self {
+        let observed = Handled::new(&session, &input);
+        Incoming { session, input, received_at, plugins, observed }
+    }
+
     /// The peer that received the message.
     pub fn peer(&self) -> &Peer {
         self.session.peer()
@@ -136,6 +144,17 @@ impl Incoming {
         self.received_at
     }
 
+    /// The W3C trace context of this message, which calls the handler makes carry on: its
+    /// span's own when the span is recorded (a child of the caller's, or a new trace), else
+    /// the caller's as it came in meta `traceparent` / `tracestate`; `None` when untraced.
+    pub fn trace_context(&self) -> Option<&TraceContext> {
+        self.observed.trace()
+    }
+
+    pub(crate) fn observed(&self) -> &Handled {
+        &self.observed
+    }
+
     /// The client's IP: meta `X-Real-IP` when a proxy set it, else the socket's address.
     ///
     /// `X-Real-IP` is whatever the sender wrote; only trust it from proxies you run.
@@ -178,7 +197,7 @@ impl CallCtx {
     ) -> Self {
         CallCtx {
             state: Arc::new(CallState {
-                incoming: Incoming { session, input, received_at, plugins },
+                incoming: Incoming::new(session, input, received_at, plugins),
                 output_meta: Mutex::new(Meta::new()),
                 reply_codec: AtomicU8::new(0),
                 deadline,
@@ -283,7 +302,7 @@ impl PushCtx {
         plugins: Plugins,
         received_at: Instant,
     ) -> Self {
-        PushCtx { incoming: Arc::new(Incoming { session, input, received_at, plugins }) }
+        PushCtx { incoming: Arc::new(Incoming::new(session, input, received_at, plugins)) }
     }
 }
 

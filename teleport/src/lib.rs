@@ -50,11 +50,22 @@
 //! - `binder`: the `plugin::binder` plugin, declarative argument validation.
 //! - `schema`: JSON Schemas of argument and reply types in service manifests
 //!   ([`manifest`]), for the types that implement `schemars::JsonSchema`.
+//! - `metrics`: metrics through the `metrics` facade: calls, pushes, errors, in-flight,
+//!   latency and bytes per route and side; sessions, redials, closed connections and queued
+//!   bytes per process (the README's "Operating it" lists them).
+//! - `opentelemetry`: the call and push spans exported through `tracing-opentelemetry`,
+//!   their ids those of the W3C trace context carried in meta.
 //! - `restart`: graceful restart on Unix (the `restart` module): listening sockets
 //!   handed to a new process of the same program, which serves while the old one drains.
 //!
 //! The wire protocols are [`RawProto`] (the default), [`proto::JsonProto`] and, with
 //! `protobuf`, `proto::ProtobufProto`, each byte-compatible with Go eRPC v6's.
+//!
+//! Every call and push runs in a `tracing` span on each side (target `teleport::rpc`,
+//! `INFO`), and carries W3C trace context in meta (`traceparent`, [`TraceContext`]) when its
+//! span is recorded; Go Teleport's per-message lines are logged under `teleport::detail`
+//! (`PeerConfig::print_detail`, `count_time`, `slow_comet_duration`). None of it costs
+//! anything without a subscriber that records it.
 //!
 //! [`pool::SessionPool`] keeps several sessions to one address and puts each call on the
 //! least-loaded one.
@@ -67,6 +78,7 @@ pub mod codec;
 mod context;
 pub mod manifest;
 pub mod message;
+mod observe;
 pub mod peer;
 pub mod plugin;
 pub mod pool;
@@ -92,6 +104,7 @@ pub use context::{
     ROUTE_CANCEL, UnknownCallCtx, UnknownPushCtx,
 };
 pub use message::{Message, MessageType, Meta};
+pub use observe::{META_TRACEPARENT, META_TRACESTATE, TraceContext};
 pub use peer::{Peer, PeerBuilder, PeerConfig};
 pub use plugin::Plugin;
 pub use proto::{Proto, ProtoError, RawProto};

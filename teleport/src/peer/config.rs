@@ -81,7 +81,8 @@ pub struct PeerConfig {
     /// How long one call or push context may live; 0 means without limit. Default 0.
     #[serde(with = "humantime_serde")]
     pub default_context_age: Duration,
-    /// Calls and pushes taking longer than this are logged as slow; 0 turns it off.
+    /// Calls and pushes taking this long or longer are logged as slow, at `WARN`, on the
+    /// side that calls and on the side that handles; needs `count_time`. 0 turns it off.
     /// Default 0.
     #[serde(with = "humantime_serde")]
     pub slow_comet_duration: Duration,
@@ -92,9 +93,15 @@ pub struct PeerConfig {
     /// `#[tp(blocking)]`. Default 50 ms.
     #[serde(with = "humantime_serde")]
     pub sync_handler_warning: Duration,
-    /// Whether logs show the body and meta of each message. Default `false`.
+    /// Whether the line logged for each message (target `teleport::detail`, one per message
+    /// on each side, in Go Teleport's `CALL->` / `CALL<-` / `PUSH->` / `PUSH<-` shapes) shows
+    /// its meta and body, and is logged at `INFO` rather than `DEBUG`. Default `false`.
     pub print_detail: bool,
-    /// Whether the time each call takes is measured. Default `false`.
+    /// The most bytes of a body that such a line shows; longer bodies are cut, with the
+    /// number of bytes left out. Default 512.
+    pub print_body_max: usize,
+    /// Whether the time each call and push takes is measured and shown in its line (else
+    /// `(-)`); slow calls are found this way. Default `false`.
     pub count_time: bool,
     /// Whether TCP keepalive probes are sent (`SO_KEEPALIVE`). Default `true`.
     pub keepalive: bool,
@@ -180,6 +187,7 @@ impl Default for PeerConfig {
             slow_comet_duration: Duration::ZERO,
             sync_handler_warning: Duration::from_millis(50),
             print_detail: false,
+            print_body_max: 512,
             count_time: false,
             keepalive: true,
             keepalive_period: Duration::from_secs(60),

@@ -13,6 +13,7 @@ use super::{Session, call_timeout, conn_closed, inherit};
 use crate::codec::{DecodeBody, EncodeBody, encode_to_bytes};
 use crate::context::{META_ACCEPT_BODY_CODEC, META_TIMEOUT, ROUTE_CANCEL};
 use crate::message::{Message, MessageType, Meta};
+use crate::observe::Outgoing;
 use crate::router::handler::bad_body;
 use crate::socket::{PushPolicy, Pushed, SendError, Socket};
 use crate::status::{self, Status};
@@ -158,10 +159,11 @@ impl Session {
             }
             Ok((msg, deadline)) => {
                 let (session, wait) = (self.clone(), options.wait_for_redial);
-                tokio::spawn(async move {
+                // observe: the spawned call keeps the trace context of the task starting it.
+                tokio::spawn(inherit::within(inherit::current(), async move {
                     let reply = session.call_message(msg, deadline, wait).await;
                     let _ = tx.send(reply.and_then(|m| session.decode_reply(m)));
-                });
+                }));
             }
         }
         CallHandle { rx }
@@ -250,17 +252,33 @@ impl Session {
         Ok((msg, self.deadline(options.timeout)))
     }
 
+    /// Sends a call and waits for its reply, observed (its span, trace context, line and
+    /// metrics: `observe`).
     async fn call_message(
         &self,
         mut msg: Message,
         deadline: Option<Instant>,
         wait_for_redial: bool,
     ) -> Result<Message, Status> {
+        let mut observed = Outgoing::start(self, &mut msg, false, inherit::inherited_trace());
+        let result = self.call_unobserved(msg, deadline, wait_for_redial, &mut observed).await;
+        observed.end_call(self, &result);
+        result
+    }
+
+    async fn call_unobserved(
+        &self,
+        mut msg: Message,
+        deadline: Option<Instant>,
+        wait_for_redial: bool,
+        observed: &mut Outgoing,
+    ) -> Result<Message, Status> {
         self.peer().check_open()?;
         let socket = self.live_socket(deadline, wait_for_redial).await?;
         msg.mtype = MessageType::Call;
         msg.seq = self.next_seq();
         let seq = msg.seq;
+        observed.seq(seq); // observe
         // The callee learns how long the caller waits (a forwarded call's entry is replaced).
         match deadline {
             Some(at) => {
@@ -296,6 +314,7 @@ impl Session {
         if !plugins.is_empty() {
             let _ = plugins.run(|p| p.post_write_call(self, &msg));
         }
+        observed.written(&mut msg); // observe
         drop(msg);
         let answered = match deadline {
             Some(deadline) => tokio::time::timeout_at(deadline, rx).await.ok(),
@@ -312,16 +331,31 @@ impl Session {
         }
     }
 
+    /// Sends a push, observed (`observe`).
     async fn push_message(
         &self,
         mut msg: Message,
         deadline: Option<Instant>,
         wait_for_redial: bool,
     ) -> Result<(), Status> {
+        let mut observed = Outgoing::start(self, &mut msg, true, inherit::inherited_trace());
+        let result = self.push_unobserved(msg, deadline, wait_for_redial, &mut observed).await;
+        observed.end_push(self, &result);
+        result
+    }
+
+    async fn push_unobserved(
+        &self,
+        mut msg: Message,
+        deadline: Option<Instant>,
+        wait_for_redial: bool,
+        observed: &mut Outgoing,
+    ) -> Result<(), Status> {
         self.peer().check_open()?;
         let socket = self.live_socket(deadline, wait_for_redial).await?;
         msg.mtype = MessageType::Push;
         msg.seq = self.next_seq();
+        observed.seq(msg.seq); // observe
         let plugins = self.peer().plugins();
         if !plugins.is_empty() {
             plugins.run(|p| p.pre_write_push(self, &mut msg))?;
@@ -334,6 +368,7 @@ impl Session {
         if !plugins.is_empty() {
             let _ = plugins.run(|p| p.post_write_push(self, &msg));
         }
+        observed.written(&mut msg); // observe
         Ok(())
     }
 

@@ -14,7 +14,7 @@ use super::handling::{
     within_context_age, within_deadline,
 };
 use super::handshake::Handshaken;
-use super::reply::{error_reply, log_handled, reply_now, send_reply};
+use super::reply::{error_reply, reply_now, send_reply};
 use super::{Session, inherit};
 use crate::context::{CallCtx, PushCtx, ROUTE_CANCEL};
 use crate::message::{Message, MessageType};
@@ -189,7 +189,7 @@ fn handle_call<'a>(
         // poll: then the reply is written from this read loop, with no task spawned and no
         // thread woken. Nested calls made meanwhile inherit the call's deadline.
         let warn_after = ctx.peer().config().sync_handler_warning;
-        let started = inherit::sync_scope(deadline, || {
+        let started = inherit::sync_scope(&ctx, deadline, || {
             let mut running = match start(&route.name, &route.held_too_long, warn_after, || {
                 ctx.route_plugins().run(|p| p.pre_read_call_body(&ctx))?;
                 Ok((route.handler)(ctx.clone()))
@@ -217,7 +217,7 @@ fn handle_call<'a>(
         let running_call = Running::new(socket, seq, ctx.cancel_signal().clone());
         let task = tokio::spawn(async move {
             let socket = task_socket;
-            let running = within_deadline(deadline, inherit::scope(deadline, running));
+            let running = within_deadline(deadline, inherit::scope(&ctx, deadline, running));
             let Some(outcome) = while_open(&socket, running).await else {
                 return;
             };
@@ -259,9 +259,11 @@ fn handle_push<'a>(
     let in_flight = peer.track_handler();
     with_permit(limit, move |permit| {
         let warn_after = ctx.peer().config().sync_handler_warning;
-        let mut running = match start(&route.name, &route.held_too_long, warn_after, || {
-            ctx.route_plugins().run(|p| p.pre_read_push_body(&ctx))?;
-            Ok((route.handler)(ctx.clone()))
+        let mut running = match inherit::sync_scope(&ctx, None, || {
+            start(&route.name, &route.held_too_long, warn_after, || {
+                ctx.route_plugins().run(|p| p.pre_read_push_body(&ctx))?;
+                Ok((route.handler)(ctx.clone()))
+            })
         }) {
             Started::Done(result) => {
                 push_done(route, &ctx, Ok(result));
@@ -269,11 +271,13 @@ fn handle_push<'a>(
             }
             Started::Running(running) => running,
         };
-        if let Some(outcome) = (&mut running).now_or_never() {
+        // observe: a push's handler runs in its span and its calls carry its trace context.
+        if let Some(outcome) = inherit::sync_scope(&ctx, None, || (&mut running).now_or_never()) {
             push_done(route, &ctx, outcome);
             return None;
         }
         let (socket, route) = (socket.clone(), route.clone());
+        let running = inherit::scope(&ctx, None, running);
         tokio::spawn(async move {
             if let Some(outcome) = while_open(&socket, within_context_age(&ctx, running)).await {
                 push_done(&route, &ctx, outcome);
@@ -302,5 +306,5 @@ fn push_done(route: &PushRoute, ctx: &PushCtx, outcome: std::thread::Result<Resu
         Ok(()) => Status::OK,
         Err(status) => status,
     };
-    log_handled(ctx, "push", &status, 0);
+    crate::observe::handled(ctx, None, &status); // observe
 }

@@ -228,6 +228,7 @@ impl Session {
             return;
         }
         self.peer().hub().remove(&self.id(), self);
+        crate::observe::metrics::sessions(-1.0); // observe
         let plugins = self.peer().plugins();
         for plugin in plugins.iter() {
             plugin.post_disconnect(self);

@@ -108,6 +108,7 @@ impl Session {
         let id: Arc<str> = conn_addrs.1.to_string().into();
         let created_at = Instant::now();
         let session_age = age_deadline(config.default_session_age);
+        crate::observe::metrics::sessions(1.0); // observe
         Session {
             inner: Arc::new(SessionInner {
                 age_deadline_ns: AtomicU64::new(nanos_from(created_at, session_age.1)),

@@ -35,6 +35,21 @@ enum Ended {
     Refused(Status),
 }
 
+impl Ended {
+    /// The reason as a metric label (observe).
+    fn label(&self) -> &'static str {
+        match self {
+            Ended::Closed => "closed",
+            Ended::Eof => "eof",
+            Ended::Io(_) => "io",
+            Ended::Malformed(_) => "malformed",
+            Ended::FrameTimeout => "frame_timeout",
+            Ended::Aged => "aged",
+            Ended::Refused(_) => "refused",
+        }
+    }
+}
+
 impl std::fmt::Display for Ended {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -54,6 +69,7 @@ pub(crate) async fn read_loop(session: Session, socket: Arc<Socket>, reader: Box
     let ended = read_frames(&session, &socket, reader).await;
     // What the last pass held back (a reply before a refusal) still goes out.
     socket.uncork();
+    crate::observe::metrics::connection_closed(ended.label()); // observe
     match &ended {
         Ended::Malformed(_) | Ended::FrameTimeout | Ended::Refused(_) => {
             tracing::warn!(remote = %socket.remote_addr, reason = %ended, "closing the connection")

@@ -50,20 +50,26 @@ pub(crate) async fn redial_loop(session: Session) {
                 let origin = Origin::Dialed { redial: true };
                 match session.attach(conn, target.proto.clone(), origin).await {
                     Ok(()) => {
+                        crate::observe::metrics::redial("ok"); // observe
                         tracing::info!(addr = %target.addr, attempt, "redialed");
                         return;
                     }
                     Err(status) => {
+                        crate::observe::metrics::redial("refused"); // observe
                         tracing::warn!(addr = %target.addr, attempt, %status, "redial refused")
                     }
                 }
             }
-            Err(status) => tracing::debug!(addr = %target.addr, attempt, %status, "redial failed"),
+            Err(status) => {
+                crate::observe::metrics::redial("failed"); // observe
+                tracing::debug!(addr = %target.addr, attempt, %status, "redial failed")
+            }
         }
         delay = delay
             .mul_f64(BACKOFF_FACTOR)
             .min(config.redial_max_interval.max(config.redial_interval));
     }
+    crate::observe::metrics::redial("gave_up"); // observe
     tracing::info!(addr = %target.addr, attempt, "giving up redialing");
     session.give_up();
 }

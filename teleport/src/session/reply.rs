@@ -1,10 +1,10 @@
 //! Replies: the message a handler's outcome becomes, written at once when the write queue
-//! has room, and the log line of every handled message.
+//! has room; once written, the call is observed as ended (`observe`).
 
 use bytes::Bytes;
 
 use super::dispatch::Later;
-use crate::context::{CallCtx, Incoming};
+use crate::context::CallCtx;
 use crate::message::{Message, MessageType};
 use crate::socket::{SendError, Socket};
 use crate::status::{self, Status};
@@ -67,7 +67,7 @@ fn send_now(ctx: &CallCtx, socket: &Socket, mut reply: Message) -> Option<Messag
         written = socket.try_send(&reply);
     }
     match written {
-        Ok(Some(size)) => replied(ctx, &reply, size),
+        Ok(Some(_)) => replied(ctx, &reply),
         Ok(None) => return Some(reply),
         Err(_) => {}
     }
@@ -81,8 +81,8 @@ async fn send_later(ctx: &CallCtx, socket: &Socket, mut reply: Message) {
         reply = unwritable(ctx, &e);
         written = socket.send(&reply).await;
     }
-    if let Ok(size) = written {
-        replied(ctx, &reply, size);
+    if written.is_ok() {
+        replied(ctx, &reply);
     }
 }
 
@@ -92,31 +92,8 @@ fn unwritable(ctx: &CallCtx, e: &crate::proto::ProtoError) -> Message {
     error_reply(ctx.input(), Status::with_code(status::CODE_WRITE_FAILED, e.to_string()))
 }
 
-fn replied(ctx: &CallCtx, reply: &Message, size: usize) {
+fn replied(ctx: &CallCtx, reply: &Message) {
     ctx.session().touch_write();
     let _ = ctx.route_plugins().run(|p| p.post_write_reply(ctx, reply));
-    log_handled(ctx, "call", &reply.status, size);
-}
-
-pub(super) fn log_handled(ctx: &Incoming, kind: &'static str, status: &Status, reply_size: usize) {
-    let config = ctx.peer().config();
-    let cost = config.count_time.then(|| ctx.received_at().elapsed());
-    let slow = matches!(cost, Some(cost) if !config.slow_comet_duration.is_zero() && cost > config.slow_comet_duration);
-    if slow {
-        tracing::warn!(
-            kind, remote = %ctx.session().remote_addr(), route = ctx.service_method(), cost = ?cost.unwrap_or_default(),
-            code = status.code(), in_bytes = ctx.body().len(), out_bytes = reply_size, "slow handler"
-        );
-    } else if config.print_detail {
-        tracing::info!(
-            kind, remote = %ctx.session().remote_addr(), route = ctx.service_method(), cost = ?cost,
-            code = status.code(), msg = status.msg(), in_bytes = ctx.body().len(), out_bytes = reply_size,
-            meta = ?ctx.input_meta(), body = %String::from_utf8_lossy(ctx.body()), "handled"
-        );
-    } else {
-        tracing::debug!(
-            kind, remote = %ctx.session().remote_addr(), route = ctx.service_method(), cost = ?cost,
-            code = status.code(), in_bytes = ctx.body().len(), out_bytes = reply_size, "handled"
-        );
-    }
+    crate::observe::handled(ctx, Some(reply), &reply.status); // observe
 }
