@@ -10,6 +10,7 @@ pub(crate) mod handler;
 mod table;
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
@@ -43,8 +44,8 @@ pub(crate) struct PushRoute {
 /// read loop can keep a snapshot and look routes up without a lock.
 #[derive(Clone, Default)]
 pub(crate) struct Router {
-    calls: HashMap<String, Arc<CallRoute>>,
-    pushes: HashMap<String, Arc<PushRoute>>,
+    calls: Routes<CallRoute>,
+    pushes: Routes<PushRoute>,
     unknown_call: Option<Arc<CallRoute>>,
     unknown_push: Option<Arc<PushRoute>>,
 }
@@ -97,8 +98,78 @@ impl Router {
     }
 }
 
+/// Routes by name, hashed with [`RouteHasher`].
+type Routes<T> = HashMap<String, Arc<T>, BuildHasherDefault<RouteHasher>>;
+
+/// The route table's hasher, run once per message. Only registration adds a name, so the
+/// keys are the application's own and a keyed hash (std's SipHash, several times the cost
+/// of the rest of the lookup) buys nothing against flooding: a message naming an unknown
+/// route only looks up. This is FxHash's multiply and rotate, eight bytes at a time, with a
+/// last rotation that brings the well-mixed high bits down to the bucket index.
+#[derive(Clone, Copy, Default)]
+struct RouteHasher(u64);
+
+impl RouteHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for RouteHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
+    }
+
+    fn finish(&self) -> u64 {
+        self.0.rotate_left(26)
+    }
+}
+
 /// A read loop's copy of the peer's routes, refreshed when a route is registered.
 pub(crate) struct RouteSnapshot {
     pub(crate) version: u64,
     pub(crate) router: Arc<Router>,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+    use std::hash::BuildHasher;
+
+    use super::*;
+
+    #[test]
+    fn route_hasher_tells_names_apart_and_finds_them() {
+        let build = BuildHasherDefault::<RouteHasher>::default();
+        let names: Vec<String> = (0..2000)
+            .map(|i| format!("/service_{}/method_{i}", i % 7))
+            .chain((0..64).map(|i| format!("Svc.{}", "M".repeat(i))))
+            .collect();
+        let hashes: HashSet<u64> = names.iter().map(|name| build.hash_one(name)).collect();
+        assert_eq!(hashes.len(), names.len(), "no two of these names may collide");
+        // The bucket index comes from the low bits: they must spread too.
+        let low: HashSet<u64> = hashes.iter().map(|h| h & 0xfff).collect();
+        assert!(low.len() > names.len() / 2, "low bits spread over {} of 4096", low.len());
+        let map: HashMap<&str, usize, BuildHasherDefault<RouteHasher>> =
+            names.iter().enumerate().map(|(i, name)| (name.as_str(), i)).collect();
+        for (i, name) in names.iter().enumerate() {
+            assert_eq!(map.get(name.as_str()), Some(&i));
+        }
+        assert_eq!(map.get("/service_0/method_2000"), None);
+    }
 }
