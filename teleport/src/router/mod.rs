@@ -10,9 +10,10 @@ pub(crate) mod handler;
 mod table;
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+
+use rustc_hash::FxBuildHasher;
 
 pub use group::Group;
 pub(crate) use handler::{CallHandler, Handling, PushHandler};
@@ -98,47 +99,11 @@ impl Router {
     }
 }
 
-/// Routes by name, hashed with [`RouteHasher`].
-type Routes<T> = HashMap<String, Arc<T>, BuildHasherDefault<RouteHasher>>;
-
-/// The route table's hasher, run once per message. Only registration adds a name, so the
-/// keys are the application's own and a keyed hash (std's SipHash, several times the cost
-/// of the rest of the lookup) buys nothing against flooding: a message naming an unknown
-/// route only looks up. This is FxHash's multiply and rotate, eight bytes at a time, with a
-/// last rotation that brings the well-mixed high bits down to the bucket index.
-#[derive(Clone, Copy, Default)]
-struct RouteHasher(u64);
-
-impl RouteHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl Hasher for RouteHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0; 8];
-            word.copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut word = [0; 8];
-            word[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_u8(&mut self, byte: u8) {
-        self.add(u64::from(byte));
-    }
-
-    fn finish(&self) -> u64 {
-        self.0.rotate_left(26)
-    }
-}
+/// Routes by name, hashed with rustc's FxHash, run once per message. Only registration
+/// adds a name, so the keys are the application's own and a keyed hash (std's SipHash,
+/// several times the cost of the rest of the lookup) buys nothing against flooding: a
+/// message naming an unknown route only looks up.
+type Routes<T> = HashMap<String, Arc<T>, FxBuildHasher>;
 
 /// A read loop's copy of the peer's routes, refreshed when a route is registered.
 pub(crate) struct RouteSnapshot {
@@ -155,7 +120,7 @@ mod tests {
 
     #[test]
     fn route_hasher_tells_names_apart_and_finds_them() {
-        let build = BuildHasherDefault::<RouteHasher>::default();
+        let build = FxBuildHasher;
         let names: Vec<String> = (0..2000)
             .map(|i| format!("/service_{}/method_{i}", i % 7))
             .chain((0..64).map(|i| format!("Svc.{}", "M".repeat(i))))
@@ -165,7 +130,7 @@ mod tests {
         // The bucket index comes from the low bits: they must spread too.
         let low: HashSet<u64> = hashes.iter().map(|h| h & 0xfff).collect();
         assert!(low.len() > names.len() / 2, "low bits spread over {} of 4096", low.len());
-        let map: HashMap<&str, usize, BuildHasherDefault<RouteHasher>> =
+        let map: HashMap<&str, usize, FxBuildHasher> =
             names.iter().enumerate().map(|(i, name)| (name.as_str(), i)).collect();
         for (i, name) in names.iter().enumerate() {
             assert_eq!(map.get(name.as_str()), Some(&i));
