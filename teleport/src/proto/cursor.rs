@@ -17,7 +17,9 @@ impl Cursor {
     }
 
     pub(crate) fn u8(&mut self, field: &'static str) -> Result<u8, ProtoError> {
-        let b = *self.buf.get(self.pos).ok_or(ProtoError::Truncated { field })?;
+        let Some(&b) = self.buf.get(self.pos) else {
+            return Err(ProtoError::Truncated { field });
+        };
         self.pos += 1;
         Ok(b)
     }
@@ -47,8 +49,9 @@ impl Cursor {
 
     /// The next `len` bytes, shared with the frame (no copy).
     pub(crate) fn take(&mut self, len: usize, field: &'static str) -> Result<Bytes, ProtoError> {
-        let end = self.pos.checked_add(len).filter(|&end| end <= self.buf.len());
-        let end = end.ok_or(ProtoError::Truncated { field })?;
+        let Some(end) = self.pos.checked_add(len).filter(|&end| end <= self.buf.len()) else {
+            return Err(ProtoError::Truncated { field });
+        };
         let out = self.buf.slice(self.pos..end);
         self.pos = end;
         Ok(out)

@@ -125,8 +125,9 @@ impl Framing {
         if len > limits.max_frame {
             return Err(ProtoError::FrameTooLarge { len: len as u64, max: limits.max_frame });
         }
-        let too_large = ProtoError::FrameTooLarge { len: len as u64, max: limits.max_frame };
-        let total = (len - self.counted_prefix()).checked_add(4).ok_or(too_large)?;
+        let Some(total) = (len - self.counted_prefix()).checked_add(4) else {
+            return Err(ProtoError::FrameTooLarge { len: len as u64, max: limits.max_frame });
+        };
         if src.len() < total {
             // Make room for what is likely to come next, not for everything the prefix
             // claims: a few bytes announcing a large frame must not pin that much memory.

@@ -13,6 +13,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
+use rustc_hash::FxBuildHasher;
+
 pub use group::Group;
 pub(crate) use handler::{CallHandler, Handling, PushHandler};
 
@@ -43,8 +45,8 @@ pub(crate) struct PushRoute {
 /// read loop can keep a snapshot and look routes up without a lock.
 #[derive(Clone, Default)]
 pub(crate) struct Router {
-    calls: HashMap<String, Arc<CallRoute>>,
-    pushes: HashMap<String, Arc<PushRoute>>,
+    calls: Routes<CallRoute>,
+    pushes: Routes<PushRoute>,
     unknown_call: Option<Arc<CallRoute>>,
     unknown_push: Option<Arc<PushRoute>>,
 }
@@ -97,8 +99,42 @@ impl Router {
     }
 }
 
+/// Routes by name, hashed with rustc's FxHash, run once per message. Only registration
+/// adds a name, so the keys are the application's own and a keyed hash (std's SipHash,
+/// several times the cost of the rest of the lookup) buys nothing against flooding: a
+/// message naming an unknown route only looks up.
+type Routes<T> = HashMap<String, Arc<T>, FxBuildHasher>;
+
 /// A read loop's copy of the peer's routes, refreshed when a route is registered.
 pub(crate) struct RouteSnapshot {
     pub(crate) version: u64,
     pub(crate) router: Arc<Router>,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+    use std::hash::BuildHasher;
+
+    use super::*;
+
+    #[test]
+    fn route_hasher_tells_names_apart_and_finds_them() {
+        let build = FxBuildHasher;
+        let names: Vec<String> = (0..2000)
+            .map(|i| format!("/service_{}/method_{i}", i % 7))
+            .chain((0..64).map(|i| format!("Svc.{}", "M".repeat(i))))
+            .collect();
+        let hashes: HashSet<u64> = names.iter().map(|name| build.hash_one(name)).collect();
+        assert_eq!(hashes.len(), names.len(), "no two of these names may collide");
+        // The bucket index comes from the low bits: they must spread too.
+        let low: HashSet<u64> = hashes.iter().map(|h| h & 0xfff).collect();
+        assert!(low.len() > names.len() / 2, "low bits spread over {} of 4096", low.len());
+        let map: HashMap<&str, usize, FxBuildHasher> =
+            names.iter().enumerate().map(|(i, name)| (name.as_str(), i)).collect();
+        for (i, name) in names.iter().enumerate() {
+            assert_eq!(map.get(name.as_str()), Some(&i));
+        }
+        assert_eq!(map.get("/service_0/method_2000"), None);
+    }
 }

@@ -96,8 +96,9 @@ pub(super) fn message(
         None => 0,
     };
     let max = proto.limits.max_frame;
-    let too_large = ProtoError::FrameTooLarge { len: body_len as u64, max };
-    let total = head_len.checked_add(body_len).ok_or(too_large)?;
+    let Some(total) = head_len.checked_add(body_len) else {
+        return Err(ProtoError::FrameTooLarge { len: body_len as u64, max });
+    };
     if src.len() < total {
         // Room for what is likely to come next, not for all that the head announces.
         src.reserve((total - src.len()).min(MAX_RESERVE_AHEAD));
