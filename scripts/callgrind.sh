@@ -20,7 +20,7 @@
 #
 # Environment: KIND (teleport, codec or raw), C (default 100), N (calls, default 20000),
 # CACHE (0 or 1), LL (with CACHE: the last level to simulate), OUT (default docs/profiles),
-# PORT (default 8199).
+# PORT (default 8199), KEEP (1 keeps the raw callgrind files in OUT).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -106,5 +106,9 @@ if [ "$CACHE" = 1 ]; then
         scripts/callgrind_breakdown.py --misses "$((N / C * C))" "$tmp/$N.$side.misses" \
             "$tmp/$((2 * N)).$side.misses"
     done | tee -a "$OUT/$name.txt"
+fi
+# KEEP=1 keeps the larger run's callgrind files in $OUT, for callgrind_annotate --tree=caller.
+if [ "${KEEP:-0}" = 1 ]; then
+    for side in server client; do cp "$tmp/$((2 * N)).$side" "$OUT/$name.$side.out"; done
 fi
 echo "per function: $tsv (compare two with scripts/callgrind_breakdown.py --compare)"

@@ -78,30 +78,41 @@ pub fn code_text(code: Code) -> Option<&'static str> {
 ///
 /// A cause that is set but empty is kept apart from no cause, because Go eRPC writes the
 /// two differently (`cause=` versus nothing) and we reproduce its frames byte for byte.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct Status {
     code: Code,
+    /// The message and the cause; `None` when the message is empty and no cause is set, as
+    /// in `Status::OK`: a status is two words, and so is the error of every `Result` that
+    /// carries one.
+    text: Option<Box<StatusText>>,
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct StatusText {
     msg: String,
     cause: Option<String>,
 }
 
 impl Status {
     /// Success.
-    pub const OK: Status = Status { code: CODE_OK, msg: String::new(), cause: None };
+    pub const OK: Status = Status { code: CODE_OK, text: None };
 
     /// A status with a code, a message and no cause.
     pub fn new(code: Code, msg: impl Into<String>) -> Self {
-        Status { code, msg: msg.into(), cause: None }
+        Status::from_parts(code, msg.into(), None)
     }
 
     /// A status with the code's standard text (as Go's `NewStatus(code, "", cause)` gives
     /// through its code table) and a cause.
     pub fn with_code(code: Code, cause: impl Into<String>) -> Self {
-        Status {
-            code,
-            msg: code_text(code).unwrap_or_default().to_owned(),
-            cause: Some(cause.into()),
-        }
+        let msg = code_text(code).unwrap_or_default().to_owned();
+        Status::from_parts(code, msg, Some(cause.into()))
+    }
+
+    fn from_parts(code: Code, msg: String, cause: Option<String>) -> Self {
+        let text =
+            (!msg.is_empty() || cause.is_some()).then(|| Box::new(StatusText { msg, cause }));
+        Status { code, text }
     }
 
     /// A `500 Internal Server Error` whose cause is `error`'s text: for a handler's error
@@ -113,9 +124,9 @@ impl Status {
     }
 
     /// Sets the cause, returning the status.
-    pub fn cause(mut self, cause: impl Into<String>) -> Self {
-        self.cause = Some(cause.into());
-        self
+    pub fn cause(self, cause: impl Into<String>) -> Self {
+        let msg = self.text.map(|text| text.msg).unwrap_or_default();
+        Status::from_parts(self.code, msg, Some(cause.into()))
     }
 
     /// The code.
@@ -125,12 +136,12 @@ impl Status {
 
     /// The message for people (`Not Found`, `Bad Message`...).
     pub fn msg(&self) -> &str {
-        &self.msg
+        self.text.as_ref().map_or("", |text| &text.msg)
     }
 
     /// The cause, if one was set (it may be set and empty).
     pub fn cause_text(&self) -> Option<&str> {
-        self.cause.as_deref()
+        self.text.as_ref().and_then(|text| text.cause.as_deref())
     }
 
     /// Whether this is success.
@@ -146,17 +157,17 @@ impl Status {
     /// Writes the status as Go eRPC does: `code` always, `msg` when not empty, `cause` when
     /// set, each value percent-encoded.
     pub fn encode_into(&self, dst: &mut impl BufMut) {
-        if self.code == CODE_OK && self.msg.is_empty() && self.cause.is_none() {
+        if self.code == CODE_OK && self.text.is_none() {
             dst.put_slice(b"code=0");
             return;
         }
         dst.put_slice(b"code=");
-        dst.put_slice(self.code.to_string().as_bytes());
-        if !self.msg.is_empty() {
+        dst.put_slice(itoa::Buffer::new().format(self.code).as_bytes());
+        if !self.msg().is_empty() {
             dst.put_slice(b"&msg=");
-            urlenc::encode_into(self.msg.as_bytes(), dst);
+            urlenc::encode_into(self.msg().as_bytes(), dst);
         }
-        if let Some(cause) = &self.cause {
+        if let Some(cause) = self.cause_text() {
             dst.put_slice(b"&cause=");
             urlenc::encode_into(cause.as_bytes(), dst);
         }
@@ -168,32 +179,40 @@ impl Status {
         if src.is_empty() || src == b"code=0" {
             return Ok(Status::OK);
         }
-        let mut status = Status::OK;
+        let (mut code, mut msg, mut cause) = (CODE_OK, String::new(), None);
         for (key, value) in urlenc::pairs(src) {
             let value = urlenc::decode(value)?;
             match key {
-                b"code" => {
-                    status.code = value.parse().map_err(|_| MetaError::BadCode(value.clone()))?;
-                }
-                b"msg" => status.msg = value,
-                b"cause" => status.cause = Some(value),
+                b"code" => code = value.parse().map_err(|_| MetaError::BadCode(value.clone()))?,
+                b"msg" => msg = value,
+                b"cause" => cause = Some(value),
                 _ => {}
             }
         }
-        Ok(status)
+        Ok(Status::from_parts(code, msg, cause))
     }
 }
 
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "status {}", self.code)?;
-        if !self.msg.is_empty() {
-            write!(f, " {}", self.msg)?;
+        if !self.msg().is_empty() {
+            write!(f, " {}", self.msg())?;
         }
-        match self.cause.as_deref() {
+        match self.cause_text() {
             Some(cause) if !cause.is_empty() => write!(f, ": {cause}"),
             _ => Ok(()),
         }
+    }
+}
+
+impl fmt::Debug for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Status")
+            .field("code", &self.code)
+            .field("msg", &self.msg())
+            .field("cause", &self.cause_text())
+            .finish()
     }
 }
 

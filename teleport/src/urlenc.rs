@@ -30,13 +30,14 @@ fn is_unreserved(b: u8) -> bool {
 }
 
 /// Appends the percent-encoding of `src` to `dst`.
-pub(crate) fn encode_into(src: &[u8], dst: &mut impl BufMut) {
-    for &b in src {
-        if is_unreserved(b) {
-            dst.put_u8(b);
-        } else {
-            dst.put_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
-        }
+pub(crate) fn encode_into(mut src: &[u8], dst: &mut impl BufMut) {
+    // Runs of bytes kept as they are go out whole: most keys and values are one such run.
+    while !src.is_empty() {
+        let kept = src.iter().position(|&b| !is_unreserved(b)).unwrap_or(src.len());
+        dst.put_slice(&src[..kept]);
+        let Some((&b, rest)) = src[kept..].split_first() else { break };
+        dst.put_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+        src = rest;
     }
 }
 
@@ -51,8 +52,16 @@ fn hex_value(b: u8) -> Option<u8> {
 
 /// Decodes one percent-encoded value into text.
 pub(crate) fn decode(src: &[u8]) -> Result<String, MetaError> {
+    let mut text = String::new();
+    decode_into(src, &mut text)?;
+    Ok(text)
+}
+
+/// Decodes one percent-encoded value and appends it to `dst` (left as it was on error).
+pub(crate) fn decode_into(src: &[u8], dst: &mut String) -> Result<(), MetaError> {
     if src.iter().all(|&b| b != b'%' && b != b'+') {
-        return std::str::from_utf8(src).map(str::to_owned).map_err(|_| MetaError::NotUtf8);
+        dst.push_str(std::str::from_utf8(src).map_err(|_| MetaError::NotUtf8)?);
+        return Ok(());
     }
     let mut out = Vec::with_capacity(src.len());
     let mut i = 0;
@@ -77,7 +86,8 @@ pub(crate) fn decode(src: &[u8]) -> Result<String, MetaError> {
             }
         }
     }
-    String::from_utf8(out).map_err(|_| MetaError::NotUtf8)
+    dst.push_str(std::str::from_utf8(&out).map_err(|_| MetaError::NotUtf8)?);
+    Ok(())
 }
 
 /// Splits `k=v&k2=v2` into raw (still encoded) key and value slices. Empty pieces are

@@ -252,15 +252,43 @@ impl Default for CodecRegistry {
     }
 }
 
-/// Encodes a value into a fresh body buffer.
+/// Encodes a value into a body.
+///
+/// Bodies are cut from a per-thread buffer: most are copied into a frame and dropped at
+/// once, so the buffer's room comes back for the next one and a body costs no allocation.
 pub fn encode_to_bytes<T: EncodeBody + ?Sized>(
     value: &T,
     codec: u8,
 ) -> Result<bytes::Bytes, CodecError> {
-    // Each codec reserves what it needs: protobuf its exact size, serde codecs a start.
-    let mut buf = BytesMut::new();
-    value.encode_body(codec, &mut buf)?;
-    Ok(buf.freeze())
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut scratch) => {
+            // Room for a typical body; a shared buffer whose bodies are all gone is reused.
+            scratch.reserve(SCRATCH_ROOM);
+            if let Err(e) = value.encode_body(codec, &mut scratch) {
+                scratch.clear();
+                return Err(e);
+            }
+            let body = scratch.split().freeze();
+            if body.len() > SCRATCH_ROOM {
+                // A large body keeps its buffer to itself, not pinned by the thread.
+                *scratch = BytesMut::new();
+            }
+            Ok(body)
+        }
+        // Encoding a body inside another's encoding: a buffer of its own.
+        Err(_) => {
+            let mut buf = BytesMut::new();
+            value.encode_body(codec, &mut buf)?;
+            Ok(buf.freeze())
+        }
+    })
+}
+
+/// The room the per-thread body buffer of [`encode_to_bytes`] keeps.
+const SCRATCH_ROOM: usize = 4 << 10;
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<BytesMut> = std::cell::RefCell::new(BytesMut::new());
 }
 
 #[cfg(test)]

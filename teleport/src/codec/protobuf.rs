@@ -16,8 +16,11 @@ impl<T: prost::Message> EncodeBody for Protobuf<T> {
         if codec != PROTOBUF {
             return Err(CodecError::Unsupported(codec));
         }
+        // `encode` would count the size once more to check the room that a `BytesMut`
+        // always has; with the exact room reserved, the fields are written at once.
         dst.reserve(self.0.encoded_len());
-        self.0.encode(dst).map_err(|e| CodecError::encode("protobuf", e))
+        self.0.encode_raw(dst);
+        Ok(())
     }
 }
 

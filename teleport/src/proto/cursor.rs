@@ -1,6 +1,6 @@
 //! A bounds-checked reader over a frame's bytes.
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 
 use super::ProtoError;
 
@@ -25,13 +25,13 @@ impl Cursor {
     }
 
     pub(crate) fn u16(&mut self, field: &'static str) -> Result<u16, ProtoError> {
-        let bytes = self.take(2, field)?;
+        let bytes = self.slice(2, field)?;
         Ok(u16::from_be_bytes([bytes[0], bytes[1]]))
     }
 
     #[cfg_attr(not(feature = "thrift"), allow(dead_code))]
     pub(crate) fn u32(&mut self, field: &'static str) -> Result<u32, ProtoError> {
-        let bytes = self.take(4, field)?;
+        let bytes = self.slice(4, field)?;
         Ok(u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
     }
 
@@ -47,7 +47,19 @@ impl Cursor {
         self.remaining() == 0
     }
 
+    /// The next `len` bytes, borrowed: for a field read into a value of its own, which
+    /// needs no share of the frame (and no reference count touched).
+    pub(crate) fn slice(&mut self, len: usize, field: &'static str) -> Result<&[u8], ProtoError> {
+        let start = self.pos;
+        let Some(out) = start.checked_add(len).and_then(|end| self.buf.get(start..end)) else {
+            return Err(ProtoError::Truncated { field });
+        };
+        self.pos = start + len;
+        Ok(out)
+    }
+
     /// The next `len` bytes, shared with the frame (no copy).
+    #[cfg_attr(not(feature = "thrift"), allow(dead_code))]
     pub(crate) fn take(&mut self, len: usize, field: &'static str) -> Result<Bytes, ProtoError> {
         let Some(end) = self.pos.checked_add(len).filter(|&end| end <= self.buf.len()) else {
             return Err(ProtoError::Truncated { field });
@@ -58,7 +70,8 @@ impl Cursor {
     }
 
     /// Everything not read yet.
-    pub(crate) fn rest(self) -> Bytes {
-        self.buf.slice(self.pos..)
+    pub(crate) fn rest(mut self) -> Bytes {
+        self.buf.advance(self.pos);
+        self.buf
     }
 }

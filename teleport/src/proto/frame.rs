@@ -12,9 +12,9 @@
 //! line between a broken boundary and a bad message: once a frame is taken whole from the
 //! buffer, whatever fails inside it is [`ProtoError::BadMessage`].
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 
-use super::{Cursor, Limits, ProtoError};
+use super::{Limits, ProtoError};
 use crate::message::{Message, MessageType};
 use crate::xfer::{XferPipe, XferRegistry};
 
@@ -136,7 +136,7 @@ impl Framing {
         }
         // From here on the frame's boundary is known and it has left the buffer: whatever
         // fails inside it fails this message only.
-        let frame = src.split_to(total).freeze();
+        let frame = src.split_to(total);
         let mut heard = Heard::default();
         let (xfer_pipe, plain) =
             self.unwrap_payload(limits, filters, frame, len).map_err(|e| heard.fault(e))?;
@@ -150,14 +150,20 @@ impl Framing {
         self,
         limits: &Limits,
         filters: &XferRegistry,
-        frame: Bytes,
+        mut frame: BytesMut,
         len: usize,
     ) -> Result<(XferPipe, Bytes), ProtoError> {
-        let mut cursor = Cursor::new(frame.slice(4..));
-        let pipe_len = cursor.u8("xfer pipe length")?;
-        let ids = cursor.take(usize::from(pipe_len), "xfer pipe")?;
-        let xfer_pipe = XferPipe::from_ids(&ids)?;
-        let mut payload = cursor.rest();
+        // Read in place: the payload is the one share of the frame that leaves.
+        let Some(&pipe_len) = frame.get(4) else {
+            return Err(ProtoError::Truncated { field: "xfer pipe length" });
+        };
+        let head = 5 + usize::from(pipe_len);
+        let Some(ids) = frame.get(5..head) else {
+            return Err(ProtoError::Truncated { field: "xfer pipe" });
+        };
+        let xfer_pipe = XferPipe::from_ids(ids)?;
+        frame.advance(head);
+        let mut payload = frame.freeze();
         if xfer_pipe.is_empty() {
             if payload.len() < self.min_payload {
                 return Err(ProtoError::FrameTooShort { len: len as u64 });

@@ -77,23 +77,23 @@ impl Framed for RawProto {
     fn decode_payload(&self, payload: Bytes, heard: &mut Heard) -> Result<Message, ProtoError> {
         let mut cursor = Cursor::new(payload);
         let seq_len = cursor.u8("seq length")?;
-        let seq = decode_seq(&cursor.take(usize::from(seq_len), "seq")?)?;
+        let seq = decode_seq(cursor.slice(usize::from(seq_len), "seq")?)?;
         heard.seq = Some(seq);
         let mtype = cursor.u8("message type")?;
         let mtype = MessageType::from_u8(mtype).ok_or(ProtoError::UnknownMessageType(mtype))?;
         heard.mtype = Some(mtype);
         let method_len = cursor.u8("service method length")?;
-        let method = cursor.take(usize::from(method_len), "service method")?;
+        let method = cursor.slice(usize::from(method_len), "service method")?;
         let service_method =
-            String::from_utf8(method.to_vec()).map_err(|_| ProtoError::ServiceMethodNotUtf8)?;
+            std::str::from_utf8(method).map_err(|_| ProtoError::ServiceMethodNotUtf8)?.to_owned();
         let status_len = cursor.u16("status length")?;
-        let status = cursor.take(usize::from(status_len), "status")?;
-        let status = Status::decode(&status).map_err(ProtoError::BadStatus)?;
+        let status = cursor.slice(usize::from(status_len), "status")?;
+        let status = Status::decode(status).map_err(ProtoError::BadStatus)?;
         let meta_len = usize::from(cursor.u16("meta length")?);
         if meta_len > self.limits.max_meta {
             return Err(ProtoError::MetaTooLong { len: meta_len, max: self.limits.max_meta });
         }
-        let meta = Meta::decode(&cursor.take(meta_len, "meta")?).map_err(ProtoError::BadMeta)?;
+        let meta = Meta::decode(cursor.slice(meta_len, "meta")?).map_err(ProtoError::BadMeta)?;
         let body_codec = cursor.u8("body codec")?;
         Ok(Message {
             mtype,

@@ -283,7 +283,8 @@ impl Session {
         match deadline {
             Some(at) => {
                 let left = at.saturating_duration_since(Instant::now()).as_millis();
-                msg.meta.set(META_TIMEOUT, left.to_string());
+                // Formatted on the stack: the call allocates nothing for it.
+                msg.meta.set_str(META_TIMEOUT, itoa::Buffer::new().format(left));
             }
             None if !msg.meta.is_empty() => {
                 msg.meta.remove(META_TIMEOUT);
