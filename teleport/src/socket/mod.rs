@@ -281,17 +281,18 @@ impl Socket {
         msg: &Message,
         replaceable: bool,
     ) -> Result<usize, SendError> {
+        let open = state.cork == Cork::Open;
+        if open && self.direct_writes && state.buf.is_empty() && !state.writing {
+            // An idle connection: the frame is written at once from this thread's frame
+            // buffer, and the connection's own queue (cold memory when a peer serves many
+            // connections) is not touched.
+            state.writing = true;
+            drop(state);
+            return self.write_direct(msg);
+        }
         let before = state.buf.len();
         self.proto.encode(msg, &mut state.buf).map_err(SendError::Encode)?;
         let written = state.buf.len() - before;
-        let open = state.cork == Cork::Open;
-        if open && self.direct_writes && before == 0 && !state.writing {
-            state.writing = true;
-            let frame = state.buf.split();
-            drop(state);
-            self.write_now(frame);
-            return Ok(written);
-        }
         if replaceable {
             let route = msg.path().to_owned();
             state.replaceable.push(QueuedPush { route, start: before, len: written });

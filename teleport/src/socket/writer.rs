@@ -9,7 +9,8 @@ use std::time::Duration;
 use bytes::{Buf, BytesMut};
 use tokio::io::AsyncWriteExt;
 
-use super::{Cork, Socket};
+use super::{Cork, SendError, Socket};
+use crate::message::Message;
 
 impl Socket {
     /// Writes `frame` without waiting, from the sending task (or the read loop ending a
@@ -17,13 +18,50 @@ impl Socket {
     /// Whatever the kernel does not take now goes back to the front of the queue for the
     /// writer task; the order of frames holds because only the holder of `writing` writes.
     pub(super) fn write_now(&self, mut frame: BytesMut) {
-        let failed = {
-            let mut half = self.half.lock();
-            match half.as_mut() {
-                Some(writer) => write_without_waiting(writer, &mut frame).err(),
-                None => Some(std::io::ErrorKind::NotConnected.into()),
+        let failed = self.write_without_waiting(&mut frame);
+        self.written(frame, failed);
+    }
+
+    /// Encodes `msg` into this thread's frame buffer and writes it without waiting; the
+    /// caller set `writing` (the queue was empty). What the kernel does not take joins the
+    /// front of the queue, as in [`write_now`](Self::write_now).
+    pub(super) fn write_direct(&self, msg: &Message) -> Result<usize, SendError> {
+        FRAME.with(|frame| {
+            let mut own = BytesMut::new();
+            let mut shared = frame.try_borrow_mut();
+            // A frame written while another is being encoded on this thread (a codec that
+            // sends): a buffer of its own.
+            let frame = match shared.as_deref_mut() {
+                Ok(frame) => frame,
+                Err(_) => &mut own,
+            };
+            frame.clear();
+            if let Err(e) = self.proto.encode(msg, frame) {
+                self.written(BytesMut::new(), None);
+                return Err(SendError::Encode(e));
             }
-        };
+            let written = frame.len();
+            let failed = self.write_without_waiting(frame);
+            let rest = if frame.is_empty() { BytesMut::new() } else { frame.split() };
+            if frame.capacity() > MAX_FRAME_BUFFER {
+                // A large frame does not stay pinned to the thread.
+                *frame = BytesMut::new();
+            }
+            self.written(rest, failed);
+            Ok(written)
+        })
+    }
+
+    fn write_without_waiting(&self, frame: &mut BytesMut) -> Option<std::io::Error> {
+        let mut half = self.half.lock();
+        match half.as_mut() {
+            Some(writer) => write_without_waiting(writer, frame).err(),
+            None => Some(std::io::ErrorKind::NotConnected.into()),
+        }
+    }
+
+    /// Ends a write without waiting: `frame` is what the kernel did not take.
+    fn written(&self, mut frame: BytesMut, failed: Option<std::io::Error>) {
         let mut state = self.write.lock();
         state.writing = false;
         let freed = std::mem::take(&mut state.held) > 0;
@@ -52,6 +90,13 @@ impl Socket {
             self.space.notify_waiters();
         }
     }
+}
+
+/// The most room the per-thread frame buffer of `write_direct` keeps between frames.
+const MAX_FRAME_BUFFER: usize = 64 << 10;
+
+thread_local! {
+    static FRAME: std::cell::RefCell<BytesMut> = std::cell::RefCell::new(BytesMut::new());
 }
 
 /// Writes as much of `frame` as the kernel takes right now, advancing past it.
