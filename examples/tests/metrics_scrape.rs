@@ -47,11 +47,17 @@ async fn scrape_until(addr: SocketAddr, check: impl Fn(&str) -> bool) -> String 
 
 #[tokio::test]
 async fn counters_move_with_calls_pushes_errors_and_sessions() {
-    // The exporter takes an address, not a listener: a port the kernel just handed out.
-    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let scrape_at = free.local_addr().unwrap();
-    drop(free);
-    PrometheusBuilder::new().with_http_listener(scrape_at).install().unwrap();
+    // The exporter takes an address, not a listener: a port the kernel just handed out. It
+    // binds it before `install` returns, so a port taken meanwhile by another process is a
+    // failed install, and the next free port is tried.
+    let scrape_at = (0..20)
+        .find_map(|_| {
+            let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let at = free.local_addr().unwrap();
+            drop(free);
+            PrometheusBuilder::new().with_http_listener(at).install().ok().map(|()| at)
+        })
+        .expect("the exporter could not listen on any of 20 free ports");
 
     let loopback = PeerConfig { local_ip: "127.0.0.1".into(), ..PeerConfig::default() };
     let server = Peer::new(loopback.clone()).unwrap();
