@@ -256,14 +256,17 @@ impl Default for CodecRegistry {
 ///
 /// Bodies are cut from a per-thread buffer: most are copied into a frame and dropped at
 /// once, so the buffer's room comes back for the next one and a body costs no allocation.
+/// A body kept longer (a send waiting for room) keeps the buffer it was cut from alive, and
+/// the next bodies go into what is left of it or into a new buffer of their own size: a
+/// kept body holds at most 4 KiB beyond its own bytes (a larger body's buffer is its own).
 pub fn encode_to_bytes<T: EncodeBody + ?Sized>(
     value: &T,
     codec: u8,
 ) -> Result<bytes::Bytes, CodecError> {
     SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
         Ok(mut scratch) => {
-            // Room for a typical body; a shared buffer whose bodies are all gone is reused.
-            scratch.reserve(SCRATCH_ROOM);
+            // Each codec reserves what it needs; a buffer whose bodies are all gone is
+            // reused from its start.
             if let Err(e) = value.encode_body(codec, &mut scratch) {
                 scratch.clear();
                 return Err(e);
@@ -284,7 +287,7 @@ pub fn encode_to_bytes<T: EncodeBody + ?Sized>(
     })
 }
 
-/// The room the per-thread body buffer of [`encode_to_bytes`] keeps.
+/// The largest body whose buffer [`encode_to_bytes`] keeps for the next bodies.
 const SCRATCH_ROOM: usize = 4 << 10;
 
 thread_local! {

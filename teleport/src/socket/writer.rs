@@ -42,7 +42,9 @@ impl Socket {
             }
             let written = frame.len();
             let failed = self.write_without_waiting(frame);
-            let rest = if frame.is_empty() { BytesMut::new() } else { frame.split() };
+            // What is left is copied out: a share of this thread's buffer, kept in a slow
+            // connection's queue, would hold the whole buffer for a few bytes.
+            let rest = BytesMut::from(&frame[..]);
             if frame.capacity() > MAX_FRAME_BUFFER {
                 // A large frame does not stay pinned to the thread.
                 *frame = BytesMut::new();
