@@ -272,7 +272,7 @@ pub fn encode_to_bytes<T: EncodeBody + ?Sized>(
                 return Err(e);
             }
             let body = scratch.split().freeze();
-            if body.len() > SCRATCH_ROOM {
+            if body.len() > MAX_SCRATCH_BODY {
                 // A large body keeps its buffer to itself, not pinned by the thread.
                 *scratch = BytesMut::new();
             }
@@ -288,7 +288,7 @@ pub fn encode_to_bytes<T: EncodeBody + ?Sized>(
 }
 
 /// The largest body whose buffer [`encode_to_bytes`] keeps for the next bodies.
-const SCRATCH_ROOM: usize = 4 << 10;
+const MAX_SCRATCH_BODY: usize = 4 << 10;
 
 thread_local! {
     static SCRATCH: std::cell::RefCell<BytesMut> = std::cell::RefCell::new(BytesMut::new());
